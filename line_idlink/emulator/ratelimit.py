@@ -1,0 +1,65 @@
+"""Per-channel, per-endpoint rate limits from LINE's table, evaluated on the emulator clock.
+
+LINE counts per channel and per endpoint (method + path, parameters ignored). The windows here
+are sliding, and only admitted requests count; a 429 is not processed at all.
+"""
+
+import collections
+import threading
+
+SECOND, MINUTE, HOUR = 1, 60, 3600
+
+DEFAULT_LIMIT = (2000, SECOND)
+# operationId -> (requests, per seconds). Sources: LINE_FACTS.md §4.5.
+LIMITS = {
+    "multicast": (200, SECOND),
+    "narrowcast": (60, HOUR),
+    "broadcast": (60, HOUR),
+    "createRichMenu": (100, HOUR),
+    "deleteRichMenu": (100, HOUR),
+    "deleteRichMenuAlias": (100, HOUR),
+    "getRichMenuBatchProgress": (100, HOUR),
+    "richMenuBatch": (3, HOUR),
+    "getRichMenuList": (10, SECOND),
+    "getStatisticsPerUnit": (60, HOUR),
+    "getMessageEvent": (60, HOUR),
+    "getNumberOfMessageDeliveries": (60, HOUR),
+    "getNumberOfFollowers": (60, HOUR),
+    "getFriendsDemographics": (60, HOUR),
+    "createAudienceGroup": (60, MINUTE),
+    "addAudienceToAudienceGroup": (60, MINUTE),
+}
+
+
+class RateLimiter:
+    def __init__(self, clock):
+        self.clock = clock
+        self.enabled = True
+        self.limits = dict(LIMITS)
+        self._hits = collections.defaultdict(collections.deque)
+        self._lock = threading.Lock()
+
+    def set_limit(self, endpoint, count, per_seconds):
+        self.limits[endpoint] = (int(count), float(per_seconds))
+
+    def limit_for(self, endpoint):
+        return self.limits.get(endpoint, DEFAULT_LIMIT)
+
+    def admit(self, endpoint):
+        """Count one request if it fits in the window; False means answer 429."""
+        if not self.enabled:
+            return True
+        count, window = self.limit_for(endpoint)
+        now = self.clock.now()
+        with self._lock:
+            hits = self._hits[endpoint]
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= count:
+                return False
+            hits.append(now)
+            return True
+
+    def reset(self):
+        with self._lock:
+            self._hits.clear()
