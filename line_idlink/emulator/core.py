@@ -1,6 +1,7 @@
 """The emulator's state and its Python API. HTTP lives in :mod:`.wsgi`, serving in :mod:`.server`."""
 
 import threading
+from contextlib import contextmanager
 
 from .clock import Clock
 from .faults import FaultSet
@@ -30,6 +31,7 @@ class Emulator:
         self.ids = IdFactory(seed)
         self.clock = clock or Clock()
         self.lock = threading.RLock()
+        self._held = threading.local()  # per thread: lock depth and work to run after release
         login_channel_id = self.ids.channel_id()
         self.config = ChannelConfig(
             channel_id=self.ids.channel_id(),
@@ -56,6 +58,35 @@ class Emulator:
         self.login = LoginState(self)
         self._app = None
 
+    # Locking ------------------------------------------------------------------------------
+    @contextmanager
+    def locked(self):
+        """Hold the state lock; work queued with :meth:`after_unlock` runs once it is released.
+
+        Webhooks are POSTed only outside the lock: a bot that calls the emulator back while it
+        handles a webhook (a reply, a link token) must never find it locked.
+        """
+        self.lock.acquire()
+        depth = getattr(self._held, "depth", 0)
+        self._held.depth = depth + 1
+        if depth == 0:
+            self._held.after = []
+        try:
+            yield self
+        finally:
+            self._held.depth = depth
+            pending = self._held.after if depth == 0 else []
+            self.lock.release()
+            for fn in pending:
+                fn()
+
+    def after_unlock(self, fn):
+        """Run ``fn`` when this thread releases the lock (at once if it does not hold it)."""
+        if getattr(self._held, "depth", 0):
+            self._held.after.append(fn)
+        else:
+            fn()
+
     # Users ---------------------------------------------------------------------------------
     def add_user(self, display_name, language="ja", picture_url=None, status_message=None):
         """Create a simulated LINE user (not yet a friend of the bot) and return its handle."""
@@ -63,7 +94,7 @@ class Emulator:
 
         if not isinstance(display_name, str) or not display_name.strip():
             raise ValueError("displayName must be a non-empty string")
-        with self.lock:
+        with self.locked():
             user = User(self.ids.user_id(), display_name, language or "ja", picture_url,
                         status_message)
             self.users[user.user_id] = user
@@ -82,7 +113,7 @@ class Emulator:
         self.run_pending()
 
     def run_pending(self):
-        with self.lock:
+        with self.locked():
             self.messaging.run_pending()
             self.richmenus.run_pending()
         self.webhooks.run_pending()

@@ -35,7 +35,6 @@ class Call:
         self.args = args
         self.request_id = request_id
         self.retry_key = request.headers.get("X-Line-Retry-Key")
-        self._deferred = []
         self._json = None
 
     @property
@@ -61,12 +60,8 @@ class Call:
         return self.request.args.get(name, default)
 
     def defer(self, fn):
-        """Run ``fn`` after the response is decided and the emulator lock is released.
-
-        Webhooks caused by an HTTP call are sent this way: a bot that calls the emulator back
-        while it handles the webhook must not find the emulator locked.
-        """
-        self._deferred.append(fn)
+        """Run ``fn`` once the emulator lock is released (see ``Emulator.after_unlock``)."""
+        self.emu.after_unlock(fn)
 
 
 def json_response(status, body, headers=None):
@@ -116,13 +111,11 @@ class EmulatorApp:
 
     def _run_control(self, call):
         try:
-            with self.emu.lock:
+            with self.emu.locked():
                 result = call.route.handler(call)
             response = self._to_response(result)
         except LineError as exc:
             response = json_response(exc.status, exc.body())
-        for fn in call._deferred:
-            fn()
         return response
 
     def _run_api(self, call):
@@ -140,7 +133,7 @@ class EmulatorApp:
                 early = self._fault_before(call, fault)
                 if early is not None:
                     return self._finish(call, early, fault)
-            with emu.lock:
+            with emu.locked():
                 result = route.handler(call)
                 response = self._to_response(result)
                 if call.retry_key and 200 <= response.status_code < 300:
@@ -149,8 +142,6 @@ class EmulatorApp:
         except LineError as exc:
             response = json_response(exc.status, exc.body(), exc.headers)
         response.headers.update(headers)
-        for fn in call._deferred:
-            fn()
         if fault and fault.when == "after":
             response = self._fault_after(call, fault, response)
         return self._finish(call, response, fault)
