@@ -1,0 +1,100 @@
+"""The ``line-idlink`` command. One function per subcommand; add one with :func:`subcommand`.
+
+    line-idlink emulator --port 8765 --webhook-url http://127.0.0.1:8069/line/webhook
+"""
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+
+COMMANDS = []  # (name, help, add_arguments(parser), run(args) -> exit code)
+
+
+def subcommand(name, help, add_arguments):
+    def register(run):
+        COMMANDS.append((name, help, add_arguments, run))
+        return run
+
+    return register
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="line-idlink", description="LINE ID Link for Odoo")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name, help_text, add_arguments, run in COMMANDS:
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        add_arguments(sub)
+        sub.set_defaults(run=run)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.run(args) or 0
+
+
+# emulator ----------------------------------------------------------------------------------
+def _emulator_arguments(parser):
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of every id, secret and token (same seed, same values)")
+    parser.add_argument("--webhook-url", help="where the bot receives webhooks")
+    parser.add_argument("--delivery", choices=("sync", "queued", "background"),
+                        default="background", help="how webhooks leave (default background)")
+    clock = parser.add_mutually_exclusive_group()
+    clock.add_argument("--real-clock", dest="frozen", action="store_false", default=False,
+                       help="the clock ticks, so tokens expire in real time (default)")
+    clock.add_argument("--frozen-clock", dest="frozen", action="store_true",
+                       help="the clock stands still until POST /__emulator__/clock/advance")
+    parser.add_argument("--redelivery", action="store_true",
+                        help="redeliver failed webhooks (LINE's console switch)")
+    parser.add_argument("--quota", type=int, default=None,
+                        help="monthly message quota (default: none)")
+    parser.add_argument("--login-callback-url", action="append", default=[],
+                        help="allowed LINE Login callback URL (repeat; default: any)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="log webhook deliveries and errors to stderr")
+
+
+@subcommand("emulator", "Serve the LINE platform emulator until interrupted", _emulator_arguments)
+def run_emulator(args):
+    from .emulator import Clock, Emulator, EmulatorServer
+
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(name)s %(message)s")
+    if args.quota is not None and args.quota < 0:
+        print("line-idlink emulator: --quota must be 0 or more", file=sys.stderr)
+        return 2
+    emulator = Emulator(seed=args.seed, webhook_url=args.webhook_url,
+                        clock=Clock(frozen=args.frozen), delivery=args.delivery,
+                        quota=args.quota, redelivery=args.redelivery,
+                        login_callback_urls=args.login_callback_url)
+    try:
+        server = EmulatorServer(emulator, host=args.host, port=args.port)
+    except OSError as exc:
+        print(f"line-idlink emulator: cannot listen on {args.host}:{args.port}: {exc}",
+              file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    server.start()
+    print(json.dumps(server.info()), flush=True)
+    try:
+        while not stop.wait(0.5):
+            if not args.frozen:  # a ticking clock: redeliveries and jobs fall due by themselves
+                emulator.run_pending()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

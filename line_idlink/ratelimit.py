@@ -1,0 +1,107 @@
+"""Client-side rate limiter: keep each LINE endpoint under its published limit before LINE says 429.
+
+LINE counts per channel and per endpoint (LINE_FACTS §4.5), so one :class:`RateLimiter` belongs to
+one channel and is shared by everything that calls that channel (sender, rich-menu client).
+Endpoints are named by LINE's operationId, as in the emulator's table.
+
+Undocumented behaviour chosen here:
+
+- LINE does not say whether its windows are fixed or sliding. A sliding window ("never more than N
+  requests in any W seconds") satisfies both, so that is what we enforce. A token bucket of burst N
+  and refill N/W would allow up to 2N in one window and get 429s from a strict server.
+- Unknown endpoints get LINE's "everything else" limit, 2,000 per second.
+"""
+
+import collections
+import threading
+import time
+
+SECOND, MINUTE, HOUR = 1.0, 60.0, 3600.0
+
+DEFAULT_LIMIT = (2000, SECOND)
+# operationId -> (requests, per seconds). Source: LINE_FACTS.md §4.5.
+LINE_LIMITS = {
+    "pushMessage": (2000, SECOND),
+    "replyMessage": (2000, SECOND),
+    "multicast": (200, SECOND),  # 2,000/s before 2025-04-23; 200/s is the current published figure
+    "narrowcast": (60, HOUR),
+    "broadcast": (60, HOUR),
+    "createRichMenu": (100, HOUR),
+    "deleteRichMenu": (100, HOUR),
+    "deleteRichMenuAlias": (100, HOUR),
+    "getRichMenuBatchProgress": (100, HOUR),
+    "richMenuBatch": (3, HOUR),
+    "getRichMenuList": (10, SECOND),
+}
+
+
+class RateLimiter:
+    """Blocks (with the injected ``sleep``) until a request to ``endpoint`` fits in its window.
+
+    ``clock`` and ``sleep`` are injectable so tests run on a fake clock and never really sleep;
+    ``limits`` overrides entries of :data:`LINE_LIMITS`. Thread-safe: waiting happens outside the
+    lock, and a slot is only taken once it is free.
+    """
+
+    def __init__(self, limits=None, clock=time.monotonic, sleep=time.sleep):
+        self.limits = dict(LINE_LIMITS)
+        self.limits.update(limits or {})
+        self.clock = clock
+        self.sleep = sleep
+        self.waited = collections.Counter()  # endpoint -> seconds spent waiting (observability)
+        self._hits = collections.defaultdict(collections.deque)
+        self._lock = threading.Lock()
+
+    def limit_for(self, endpoint):
+        return self.limits.get(endpoint, DEFAULT_LIMIT)
+
+    def delay_for(self, endpoint):
+        """Seconds to wait before ``endpoint`` may be called again (0 when it may be called now)."""
+        with self._lock:
+            return self._delay(endpoint, self.clock())
+
+    def acquire(self, endpoint):
+        """Wait for a free slot for ``endpoint`` and take it; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self.clock()
+                delay = self._delay(endpoint, now)
+                if delay <= 0:
+                    self._hits[endpoint].append(now)
+                    return waited
+            self.sleep(delay)
+            waited += delay
+            self.waited[endpoint] += delay
+
+    def _delay(self, endpoint, now):
+        count, window = self.limit_for(endpoint)
+        hits = self._hits[endpoint]
+        # The epsilon keeps float rounding from leaving a residual wait of 1e-16 s forever.
+        while hits and hits[0] <= now - window + 1e-9:
+            hits.popleft()
+        if len(hits) < count:
+            return 0.0
+        # The oldest hit inside the window frees its slot exactly ``window`` after it was taken.
+        return hits[0] + window - now
+
+
+class ManualTime:
+    """A clock that only moves when slept on: pass ``clock=t.now, sleep=t.sleep`` to the sender,
+    rich-menu client or limiter to run them without real waits. ``slept`` records every wait;
+    ``on_sleep(seconds)`` (e.g. an emulator's ``advance``) keeps another clock in step."""
+
+    def __init__(self, start=0.0, on_sleep=None):
+        self.current = float(start)
+        self.slept = []
+        self.on_sleep = on_sleep
+
+    def now(self):
+        return self.current
+
+    def sleep(self, seconds):
+        seconds = max(0.0, float(seconds))
+        self.slept.append(seconds)
+        self.current += seconds
+        if self.on_sleep is not None:
+            self.on_sleep(seconds)

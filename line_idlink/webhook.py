@@ -1,0 +1,307 @@
+"""Webhook intake: raw-body signature check, parsing with line-bot-sdk, de-duplication by
+``webhookEventId``, and dispatch to handlers per event type.
+
+Accepting and processing are separate steps, because LINE wants an answer within 2 s and Odoo
+processes from a cron::
+
+    receiver = WebhookReceiver(channel_secret, storage, channel_id)
+    receiver.on("follow", on_follow)                    # handler(event: StoredEvent)
+    receiver.on("accountLink", lambda ev: linker.complete_link(ev))
+    # in the HTTP route: fast, answers 200 when it returns, 400 on WebhookError
+    receipt = receiver.receive(request.get_data(), signature_from_headers(request.headers))
+    # later (a cron, a queue worker, or right after answering in a small app)
+    receiver.process_pending()
+
+``receive`` stores each new event (the storage row *is* the queue entry) and never runs a
+handler; ``process_pending`` claims each pending event atomically, runs its handler and records
+the result, so an event is handled at most once even with several workers.
+
+Undocumented behaviour chosen here
+----------------------------------
+* A body whose signature is valid but which is not UTF-8 JSON of the documented shape (an
+  object with an ``events`` array of objects, each with a string ``type`` and a non-empty string
+  ``webhookEventId``) is refused whole with :class:`InvalidBody`; nothing is stored.
+* Events the SDK does not know (``UnknownEvent``, e.g. a type newer than the SDK) are stored
+  and go to the default handler; without one they are finished as "unhandled", not an error.
+* A handler that raises marks its event finished with the error text; it is NOT retried
+  automatically, because a handler may already have sent messages (nothing is sent twice).
+* Within one body, events are stored and processed in body order. LINE may deliver out of
+  order; handlers that care compare ``timestamp``.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.models.events import UnknownEvent
+from linebot.v3.webhook import WebhookParser
+from linebot.v3.webhooks import Event
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "x-line-signature"
+
+
+class WebhookError(ValueError):
+    """The webhook request is refused; answer 400 (the message is safe to return)."""
+
+
+class InvalidSignature(WebhookError):
+    pass
+
+
+class InvalidBody(WebhookError):
+    pass
+
+
+def signature_from_headers(headers):
+    """The ``x-line-signature`` value from any headers mapping (werkzeug ``Headers``, a dict, a
+    list of pairs), whatever the case of the header name; None if absent."""
+    items = headers.items() if hasattr(headers, "items") else headers
+    for name, value in items:
+        if isinstance(name, bytes):
+            name, value = name.decode("latin-1"), value.decode("latin-1")
+        if name.lower() == SIGNATURE_HEADER:
+            return value
+    return None
+
+
+def compute_signature(channel_secret, raw_body):
+    """Base64 HMAC-SHA256 of the raw body keyed with the channel secret (what LINE sends)."""
+    mac = hmac.new(channel_secret.encode("utf-8"), bytes(raw_body), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def verify_signature(channel_secret, raw_body, signature):
+    """True when ``signature`` is LINE's signature of exactly these bytes (constant time)."""
+    if not isinstance(raw_body, (bytes, bytearray, memoryview)):
+        raise TypeError("verify the raw request bytes (request.get_data()), not decoded text")
+    if not isinstance(signature, str) or not signature:
+        return False
+    expected = compute_signature(channel_secret, raw_body)
+    return hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace"))
+
+
+@dataclass
+class StoredEvent:
+    """One webhook event: its JSON exactly as LINE sent it (``data``) and the SDK model."""
+
+    event_id: str
+    channel_id: str
+    data: dict
+    received_at: float
+    _model: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def type(self):
+        return self.data["type"]
+
+    @property
+    def timestamp(self):
+        return self.data.get("timestamp")
+
+    @property
+    def is_redelivery(self):
+        context = self.data.get("deliveryContext")
+        return bool(isinstance(context, dict) and context.get("isRedelivery"))
+
+    @property
+    def mode(self):
+        return self.data.get("mode")
+
+    @property
+    def user_id(self):
+        source = self.data.get("source")
+        return source.get("userId") if isinstance(source, dict) else None
+
+    @property
+    def reply_token(self):
+        """None in standby mode (the bot must not answer) or when LINE sent none."""
+        token = self.data.get("replyToken")
+        return token if isinstance(token, str) and self.mode != "standby" else None
+
+    @property
+    def model(self):
+        """The line-bot-sdk event (``UnknownEvent`` for types the SDK does not know)."""
+        if self._model is None:
+            self._model = event_model(self.data)
+        return self._model
+
+    @property
+    def is_unknown(self):
+        return isinstance(self.model, UnknownEvent)
+
+    @classmethod
+    def from_record(cls, record):
+        return cls(record.event_id, record.channel_id, json.loads(record.payload),
+                   record.received_at)
+
+
+def event_model(data):
+    """The SDK model of one event dict, as ``WebhookParser`` builds it."""
+    try:
+        return Event.from_dict(data)
+    except ValueError:  # unknown type, or a known type the SDK's schema rejects
+        return UnknownEvent.new_from_json_dict(data)
+
+
+@dataclass
+class Receipt:
+    """What ``receive`` did: ``accepted`` new events (stored), ``duplicates`` (ids already
+    known, e.g. redeliveries), ``unknown`` (ids of accepted events the SDK does not know)."""
+
+    accepted: list
+    duplicates: list
+    unknown: list
+    destination: Optional[str] = None
+
+
+@dataclass
+class Processed:
+    event_id: str
+    type: str
+    handled: bool  # a handler (or the default handler) ran
+    result: object = None
+    error: Optional[str] = None
+
+
+class WebhookReceiver:
+    """Receives one channel's webhooks. ``handlers`` maps event type -> callable(StoredEvent)."""
+
+    def __init__(self, channel_secret, storage, channel_id="", handlers=None, default=None,
+                 clock=time.time):
+        if not channel_secret:
+            raise ValueError("channel_secret is required to verify webhooks")
+        self._secret = channel_secret
+        self._parser = WebhookParser(channel_secret)
+        self.storage = storage
+        self.channel_id = str(channel_id)
+        self.handlers = dict(handlers or {})
+        self.default_handler = default
+        self.clock = clock
+
+    def __repr__(self):  # never show the secret
+        return f"<WebhookReceiver channel={self.channel_id!r}>"
+
+    def on(self, event_type, fn=None):
+        """Register the handler of an event type (``"follow"``, ``"accountLink"`` ...); usable
+        as a decorator: ``@receiver.on("postback")``."""
+        if fn is None:
+            return lambda f: self.on(event_type, f)
+        self.handlers[event_type] = fn
+        return fn
+
+    def default(self, fn):
+        """Handler for types without their own handler (unknown types included)."""
+        self.default_handler = fn
+        return fn
+
+    # Accept ----------------------------------------------------------------------------------
+    def parse(self, raw_body, signature):
+        """Verify and parse; returns ``(destination, [(event dict, SDK event), ...])``.
+        Raises InvalidSignature or InvalidBody; stores nothing."""
+        if not verify_signature(self._secret, raw_body, signature):
+            if not signature:
+                raise InvalidSignature("missing x-line-signature header")
+            raise InvalidSignature("invalid x-line-signature: the body was not signed with this"
+                                   " channel's secret (verify the raw bytes, not re-serialised"
+                                   " JSON)")
+        try:
+            text = bytes(raw_body).decode("utf-8")
+            body = json.loads(text)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidBody(f"webhook body is not UTF-8 JSON: {exc}") from None
+        _check_shape(body)
+        try:
+            models = self._parser.parse(text, signature)
+        except InvalidSignatureError:  # cannot happen after our own check; keep it typed
+            raise InvalidSignature("invalid x-line-signature") from None
+        except Exception as exc:  # the SDK trips on a malformed event: a clear 400, not a 500
+            raise InvalidBody(f"webhook body could not be parsed: {exc}") from None
+        return body.get("destination"), list(zip(body["events"], models))
+
+    def receive(self, raw_body, signature):
+        """Verify, parse and store new events; fast, runs no handler. Raises WebhookError."""
+        destination, events = self.parse(raw_body, signature)
+        now = self.clock()
+        accepted, duplicates, unknown = [], [], []
+        for data, model in events:
+            event_id = data["webhookEventId"]
+            payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            if not self.storage.remember_event(event_id, self.channel_id, payload, now):
+                duplicates.append(event_id)
+                continue
+            stored = StoredEvent(event_id, self.channel_id, data, now, model)
+            accepted.append(stored)
+            if isinstance(model, UnknownEvent):
+                unknown.append(event_id)
+        log.info("webhook: %d accepted, %d duplicate(s), %d unknown", len(accepted),
+                 len(duplicates), len(unknown))
+        return Receipt(accepted, duplicates, unknown, destination)
+
+    # Process ---------------------------------------------------------------------------------
+    def process(self, event):
+        """Run the handler for one event (a StoredEvent or an EventRecord). Does not claim or
+        finish it: use :meth:`process_pending` for queued events. Handler errors propagate."""
+        if not isinstance(event, StoredEvent):
+            event = StoredEvent.from_record(event)
+        handler = self.handlers.get(event.type, self.default_handler)
+        if handler is None:
+            return Processed(event.event_id, event.type, False)
+        return Processed(event.event_id, event.type, True, handler(event))
+
+    def process_pending(self, limit=100):
+        """Claim, handle and finish pending events of this channel, oldest first."""
+        done = []
+        for record in self.storage.pending_events(self.channel_id, limit):
+            if not self.storage.claim_event(record.event_id, self.clock()):
+                continue  # another worker has it
+            try:
+                outcome = self.process(record)
+            except Exception as exc:  # noqa: BLE001 - recorded on the event, never retried
+                log.exception("webhook handler failed for event %s", record.event_id)
+                error = f"{type(exc).__name__}: {exc}"
+                self.storage.finish_event(record.event_id, self.clock(), error)
+                done.append(Processed(record.event_id, _type_of(record), True, None, error))
+                continue
+            self.storage.finish_event(record.event_id, self.clock(),
+                                      None if outcome.handled else "unhandled")
+            done.append(outcome)
+        return done
+
+    def handle(self, raw_body, signature):
+        """receive + process_pending in one call, for small apps and notebooks."""
+        receipt = self.receive(raw_body, signature)
+        return receipt, self.process_pending()
+
+
+def _type_of(record):
+    try:
+        return json.loads(record.payload).get("type")
+    except ValueError:
+        return None
+
+
+def _check_shape(body):
+    if not isinstance(body, dict):
+        raise InvalidBody("webhook body must be a JSON object")
+    events = body.get("events")
+    if not isinstance(events, list):
+        raise InvalidBody("webhook body must have an 'events' array")
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise InvalidBody(f"events[{index}] must be an object")
+        if not isinstance(event.get("type"), str) or not event["type"]:
+            raise InvalidBody(f"events[{index}].type must be a non-empty string")
+        event_id = event.get("webhookEventId")
+        if not isinstance(event_id, str) or not event_id:
+            raise InvalidBody(f"events[{index}].webhookEventId must be a non-empty string")
+    destination = body.get("destination")
+    if destination is not None and not isinstance(destination, str):
+        raise InvalidBody("destination must be a string")

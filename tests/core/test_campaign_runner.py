@@ -1,0 +1,247 @@
+"""Campaign plans and resumable runs: nobody twice, nobody skipped, whatever crashes when."""
+
+import pytest
+
+from line_idlink.campaign import (Batch, CampaignMismatch, CampaignRunner, CampaignStore,
+                                  MemoryCampaignStore, Recipient, plan_campaign)
+from line_idlink.messaging import InvalidMessages, QuotaExceeded, RetriesExhausted, Sender
+from line_idlink.ratelimit import ManualTime
+from line_idlink.retry import Backoff
+
+PROMO = [{"type": "text", "text": "11月セール: 全品20%オフ"}]
+
+
+def personal(name):
+    return [{"type": "text", "text": f"{name}様、ご注文ありがとうございます"}]
+
+
+def make_friends(emu, count):
+    users = [emu.add_user(f"customer{i}") for i in range(count)]
+    with emu.locked():  # friends without one follow webhook each
+        for user in users:
+            user.record.friendship, user.record.ever_followed = "friend", True
+    return [u.user_id for u in users]
+
+
+def inbox_counts(emu, user_ids):
+    return [len(emu.user(u).inbox) for u in user_ids]
+
+
+@pytest.fixture
+def clock():
+    return ManualTime()
+
+
+def new_sender(server, clock, **options):
+    return Sender(server.messaging_configuration(), sleep=clock.sleep, clock=clock.now,
+                  backoff=Backoff(seed=2), **options)
+
+
+class CrashingStore(MemoryCampaignStore):
+    """Dies (like a killed process) when asked to record that a batch was sent."""
+
+    def __init__(self):
+        super().__init__()
+        self.armed = True
+
+    def save_batch(self, campaign_id, batch):
+        if self.armed and batch.state == "sent":
+            self.armed = False
+            raise SystemExit("killed after the send, before its result was saved")
+        super().save_batch(campaign_id, batch)
+
+
+# Planning ----------------------------------------------------------------------------------------
+def test_identical_bodies_go_by_multicast_and_personal_ones_by_push():
+    recipients = [Recipient(1, "U" + "1" * 32, PROMO),
+                  (2, "U" + "2" * 32, [{"text": "11月セール: 全品20%オフ", "type": "text"}]),
+                  {"recipient_id": 3, "user_id": "U" + "3" * 32, "messages": personal("佐藤")},
+                  Recipient(4, None, PROMO),
+                  Recipient(5, "U" + "5" * 32, PROMO, skip_reason="blocked"),
+                  Recipient(6, "U" + "1" * 32, PROMO)]
+    batches = plan_campaign(recipients, aggregation_unit="nov_sale")
+    assert [(b.kind, b.state, [r for r, _ in b.recipients]) for b in batches] == [
+        ("multicast", "pending", [1, 2]), ("push", "pending", [3]),
+        ("skip", "skipped", [4]), ("skip", "skipped", [5]), ("skip", "skipped", [6])]
+    assert [b.error for b in batches[2:]] == ["not linked", "blocked",
+                                              "duplicate (same LINE user and content as 1)"]
+    assert batches[0].aggregation_unit == "nov_sale" and batches[0].retry_key is None
+    assert Batch.from_dict(batches[0].to_dict()) == batches[0]
+
+
+def test_plan_splits_1201_identical_recipients_500_500_201():
+    recipients = [(i, f"U{i:032x}", PROMO) for i in range(1201)]
+    assert [len(b.recipients) for b in plan_campaign(recipients)] == [500, 500, 201]
+
+
+def test_a_bad_message_stops_planning_and_stores_nothing(emulator_server, clock):
+    store = MemoryCampaignStore()
+    runner = CampaignRunner(new_sender(emulator_server, clock), store)
+    with pytest.raises(InvalidMessages, match="recipient 2"):
+        runner.run("c1", [(1, "U" + "1" * 32, PROMO), (2, "U" + "2" * 32, PROMO * 6)])
+    assert store.load_batches("c1") is None
+    assert isinstance(store, CampaignStore)
+
+
+# Running against the emulator --------------------------------------------------------------------
+def test_a_campaign_reaches_everyone_once(emulator_server, emu, clock):
+    users = make_friends(emu, 4)
+    recipients = [Recipient(i, u, PROMO) for i, u in enumerate(users[:3])]
+    recipients += [Recipient(3, users[3], personal("田中")), Recipient(4, None, PROMO)]
+    runner = CampaignRunner(new_sender(emulator_server, clock), MemoryCampaignStore())
+    report = runner.run("nov", recipients, aggregation_unit="nov_sale")
+    assert report.done and report.counts == {"sent": 4, "skipped": 1}
+    assert inbox_counts(emu, users) == [1, 1, 1, 1]
+    assert emu.user(users[3]).inbox[0]["message"]["text"] == "田中様、ご注文ありがとうございます"
+    (multicast,) = emu.requests_for("multicast")
+    assert multicast["body"]["to"] == users[:3]
+    assert multicast["body"]["customAggregationUnits"] == ["nov_sale"]
+    assert runner.run("nov").counts == {"sent": 4, "skipped": 1}  # nothing left to send
+    assert len(emu.requests_for("multicast")) == 1 and len(emu.requests_for("pushMessage")) == 1
+
+
+def test_1201_recipients_go_out_in_500_500_201(emulator_server, emu, clock):
+    users = make_friends(emu, 1201)
+    runner = CampaignRunner(new_sender(emulator_server, clock), MemoryCampaignStore())
+    report = runner.run("big", [(i, u, PROMO) for i, u in enumerate(users)])
+    bodies = [entry["body"] for entry in emu.requests_for("multicast")]
+    assert [len(b["to"]) for b in bodies] == [500, 500, 201]
+    assert [u for b in bodies for u in b["to"]] == users
+    assert len({e["retryKey"] for e in emu.requests_for("multicast")}) == 3
+    assert report.counts == {"sent": 1201}
+    assert set(inbox_counts(emu, users)) == {1}
+
+
+def test_connection_dropped_after_acceptance_then_restart(emulator_server, emu, clock):
+    users = make_friends(emu, 3)
+    store = MemoryCampaignStore()
+    emu.faults.add({"endpoint": "multicast", "action": "drop", "when": "after", "times": 1})
+    first = CampaignRunner(new_sender(emulator_server, clock, max_attempts=1), store)
+    with pytest.raises(RetriesExhausted):
+        first.run("c", [(i, u, PROMO) for i, u in enumerate(users)])
+    (batch,) = store.load_batches("c")
+    assert batch.state == "sending" and batch.retry_key  # outcome unknown, key kept
+    assert inbox_counts(emu, users) == [1, 1, 1]  # LINE had accepted it
+
+    second = CampaignRunner(new_sender(emulator_server, clock), store)  # a new process
+    report = second.run("c")
+    assert report.counts == {"sent": 3}
+    attempts = emu.requests_for("multicast")
+    assert [a["status"] for a in attempts] == [None, 409]
+    assert {a["retryKey"] for a in attempts} == {batch.retry_key}
+    assert inbox_counts(emu, users) == [1, 1, 1]
+    assert report.batches[0].request_id == attempts[0]["requestId"]
+
+
+def test_process_killed_before_saving_the_result_then_restart(emulator_server, emu, clock):
+    users = make_friends(emu, 4)
+    recipients = [(0, users[0], PROMO), (1, users[1], PROMO), (2, users[2], personal("鈴木")),
+                  (3, users[3], PROMO)]
+    store = CrashingStore()
+    with pytest.raises(SystemExit):
+        CampaignRunner(new_sender(emulator_server, clock), store).run("c", recipients)
+    assert [b.state for b in store.load_batches("c")] == ["sending", "pending"]
+    assert inbox_counts(emu, users) == [1, 1, 0, 1]
+
+    report = CampaignRunner(new_sender(emulator_server, clock), store).run("c")
+    assert report.done and report.counts == {"sent": 4}
+    assert inbox_counts(emu, users) == [1, 1, 1, 1]
+    assert [e["status"] for e in emu.requests_for("multicast")] == [200, 409]
+
+
+def test_a_429_storm_is_waited_out(emulator_server, emu, clock):
+    users = make_friends(emu, 600)
+    emu.faults.add({"endpoint": "multicast", "action": "rate_limit", "times": 4})
+    runner = CampaignRunner(new_sender(emulator_server, clock), MemoryCampaignStore())
+    report = runner.run("storm", [(i, u, PROMO) for i, u in enumerate(users)])
+    assert report.counts == {"sent": 600}
+    assert [b.attempts for b in report.batches] == [5, 1]
+    assert [e["status"] for e in emu.requests_for("multicast")] == [429] * 4 + [200, 200]
+    assert len(clock.slept) == 4 and all(0 <= s <= 0.5 * 2 ** i for i, s in enumerate(clock.slept))
+    assert set(inbox_counts(emu, users)) == {1}
+
+
+def test_a_storm_longer_than_the_attempts_stops_the_run_and_resumes(emulator_server, emu, clock):
+    users = make_friends(emu, 600)
+    emu.faults.add({"endpoint": "multicast", "action": "rate_limit", "times": 10})
+    store = MemoryCampaignStore()
+    runner = CampaignRunner(new_sender(emulator_server, clock), store)
+    with pytest.raises(RetriesExhausted):
+        runner.run("storm", [(i, u, PROMO) for i, u in enumerate(users)])
+    assert [(b.state, b.retry_key) for b in store.load_batches("storm")] == [("pending", None)] * 2
+    report = runner.run("storm")
+    assert report.counts == {"sent": 600}
+    assert [b.attempts for b in report.batches] == [6 + 5, 1]
+    assert len(clock.slept) == 5 + 4
+    assert set(inbox_counts(emu, users)) == {1}
+
+
+def test_5xx_and_drops_around_acceptance_still_send_once(emulator_server, emu, clock):
+    users = make_friends(emu, 2)
+    emu.faults.add({"endpoint": "multicast", "action": "drop", "nth": 1})
+    emu.faults.add({"endpoint": "multicast", "action": "status", "status": 503, "nth": 2})
+    emu.faults.add({"endpoint": "multicast", "action": "status", "status": 500, "when": "after",
+                    "nth": 3})
+    runner = CampaignRunner(new_sender(emulator_server, clock), MemoryCampaignStore())
+    report = runner.run("c", [(0, users[0], PROMO), (1, users[1], PROMO)])
+    assert report.counts == {"sent": 2} and report.batches[0].attempts == 4
+    assert [e["status"] for e in emu.requests_for("multicast")] == [None, 503, 500, 409]
+    assert inbox_counts(emu, users) == [1, 1]
+
+
+def test_quota_stops_the_run_and_a_later_run_finishes_it(emulator_server, emu, clock):
+    users = make_friends(emu, 1201)
+    emu.config.quota = 700
+    store = MemoryCampaignStore()
+    runner = CampaignRunner(new_sender(emulator_server, clock), store)
+    with pytest.raises(QuotaExceeded):
+        runner.run("q", [(i, u, PROMO) for i, u in enumerate(users)])
+    report = runner.report("q")
+    assert report.counts == {"sent": 500, "pending": 701}
+    assert [b.state for b in report.batches] == ["sent", "pending", "pending"]
+    assert report.batches[1].retry_key is None  # never accepted: a fresh key next time
+    assert len(emu.requests_for("multicast")) == 2  # no retry of a quota 429
+    assert sum(inbox_counts(emu, users)) == 500
+
+    emu.config.quota = 5000
+    report = runner.run("q")
+    assert report.done and report.counts == {"sent": 1201}
+    assert set(inbox_counts(emu, users)) == {1}
+
+
+def test_a_rejected_batch_fails_and_the_others_go_on(emulator_server, emu, clock):
+    users = make_friends(emu, 2)
+    recipients = [(0, "not-a-line-user", personal("X")), (1, users[0], PROMO),
+                  (2, users[1], PROMO)]
+    runner = CampaignRunner(new_sender(emulator_server, clock), MemoryCampaignStore())
+    report = runner.run("c", recipients)
+    outcomes = {o.recipient_id: o for o in report.outcomes}
+    assert outcomes[0].status == "failed" and "to" in outcomes[0].reason
+    assert outcomes[1].status == outcomes[2].status == "sent"
+    assert inbox_counts(emu, users) == [1, 1]
+
+
+def test_a_stale_in_flight_batch_is_not_resent(emulator_server, emu, clock):
+    users = make_friends(emu, 2)
+    store = MemoryCampaignStore()
+    wall = {"now": 1_000_000.0}
+    runner = CampaignRunner(new_sender(emulator_server, clock, max_attempts=1), store,
+                            now=lambda: wall["now"])
+    emu.faults.add({"endpoint": "multicast", "action": "drop", "when": "after", "times": 1})
+    with pytest.raises(RetriesExhausted):
+        runner.run("c", [(0, users[0], PROMO), (1, users[1], PROMO)])
+    wall["now"] += 24 * 3600  # LINE has forgotten the key: a resend could deliver twice
+    report = runner.run("c")
+    assert report.counts == {"failed": 2}
+    assert "outcome unknown" in report.batches[0].error
+    assert len(emu.requests_for("multicast")) == 1 and inbox_counts(emu, users) == [1, 1]
+
+
+def test_a_stored_plan_is_not_silently_replaced(emulator_server, emu, clock):
+    users = make_friends(emu, 2)
+    runner = CampaignRunner(new_sender(emulator_server, clock), MemoryCampaignStore())
+    runner.run("c", [(0, users[0], PROMO), (1, users[1], PROMO)])
+    runner.run("c", [(1, users[1], PROMO), (0, users[0], PROMO)])  # same plan, other order
+    with pytest.raises(CampaignMismatch):
+        runner.run("c", [(0, users[0], personal("別"))])
+    assert inbox_counts(emu, users) == [1, 1]
