@@ -1,6 +1,7 @@
 """Audiences for narrowcast (Manage Audience API): upload user ids by JSON or by file (multipart,
-api-data host), add more, get, list, rename, delete. Uploads are jobs: QUEUED, then FINISHED one ``emu.messaging.async_delay``
-later (``emu.advance(1)``); the audience turns IN_PROGRESS -> READY when a job brought users.
+api-data host), add more, get, list, rename, delete. Uploads are jobs: QUEUED, then FINISHED one
+``emu.messaging.async_delay`` later (``emu.advance(1)``); the audience turns IN_PROGRESS ->
+READY when a job brought users.
 
 Undocumented behaviour chosen here
 ----------------------------------
@@ -209,7 +210,10 @@ def add_audience_to_audience_group(call):
 def create_audience_for_uploading_user_ids(call):
     form = call.form()
     description = _description(form)
-    is_ifa = {"true": True, "false": False, None: None}.get(form.get("isIfaAudience"), "bad")
+    flags = {"true": True, "false": False, None: None}
+    if form.get("isIfaAudience") not in flags:
+        raise invalid([("isIfaAudience", "must be true or false")])
+    is_ifa = flags[form.get("isIfaAudience")]
     return _create(call, description, is_ifa, form.get("uploadDescription"), _file_ids(call))
 
 
@@ -224,14 +228,14 @@ def add_user_ids_to_audience(call):
     return _add(call, int(form["audienceGroupId"]), form.get("uploadDescription"), ids)
 
 
-@route("GET", "/v2/bot/audienceGroup/<audienceGroupId>", "getAudienceData")
+@route("GET", "/v2/bot/audienceGroup/<int:audienceGroupId>", "getAudienceData")
 def get_audience_data(call):
     entry = _group_entry(call.emu.messaging.audiences, call.args["audienceGroupId"])
     jobs = [_public_job(job) for job in reversed(entry["jobs"])][:50]
     return 200, {"audienceGroup": dict(entry["group"]), "jobs": jobs}
 
 
-@route("PUT", "/v2/bot/audienceGroup/<audienceGroupId>/updateDescription",
+@route("PUT", "/v2/bot/audienceGroup/<int:audienceGroupId>/updateDescription",
        "updateAudienceGroupDescription")
 def update_audience_group_description(call):
     body = call.json()
@@ -241,7 +245,7 @@ def update_audience_group_description(call):
     return 200, {}
 
 
-@route("DELETE", "/v2/bot/audienceGroup/<audienceGroupId>", "deleteAudienceGroup")
+@route("DELETE", "/v2/bot/audienceGroup/<int:audienceGroupId>", "deleteAudienceGroup")
 def delete_audience_group(call):
     state = call.emu.messaging.audiences
     entry = _group_entry(state, call.args["audienceGroupId"])

@@ -8,7 +8,7 @@ Routes that make users act, flush or advance the clock run outside the emulator 
 it themselves), so that in ``sync`` mode the webhook is delivered and its result is in the answer.
 """
 
-from . import dialog  # noqa: F401  (registers the browser routes)
+from . import dialog, webhook_routes  # noqa: F401  (register their routes)
 from .errors import LineError, invalid
 from .faults import FaultError
 from .users import SimUser

@@ -1,6 +1,6 @@
 """Numbers about what was sent: daily sent counts per API, custom aggregation units used this
-month, and the Insight API's followers and deliveries per day, statistics per aggregation unit and per
-narrowcast/broadcast request (``getMessageEvent``).
+month, and the Insight API's followers and deliveries per day, statistics per aggregation unit
+and per narrowcast/broadcast request (``getMessageEvent``).
 
 Undocumented behaviour chosen here
 ----------------------------------

@@ -26,9 +26,12 @@ LIMITS = {
     "getNumberOfMessageDeliveries": (60, HOUR),
     "getNumberOfFollowers": (60, HOUR),
     "getFriendsDemographics": (60, HOUR),
-    "createAudienceGroup": (60, MINUTE),
-    "addAudienceToAudienceGroup": (60, MINUTE),
 }
+# LINE: every audience-management endpoint is limited to 60 requests per minute.
+LIMITS.update({endpoint: (60, MINUTE) for endpoint in (
+    "createAudienceGroup", "addAudienceToAudienceGroup", "createAudienceForUploadingUserIds",
+    "addUserIdsToAudience", "getAudienceData", "updateAudienceGroupDescription",
+    "deleteAudienceGroup", "getAudienceGroups")})
 
 
 class RateLimiter:

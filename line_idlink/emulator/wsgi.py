@@ -17,7 +17,7 @@ from . import routing
 from .errors import QUOTA_EXCEEDED, RATE_LIMITED, RETRY_KEY_ACCEPTED, UNAUTHORIZED, LineError
 
 # Prefixes of LINE's API paths: an unknown path under them is a LINE endpoint we do not emulate.
-LINE_PREFIXES = ("/v2/bot/", "/v2/oauth/", "/oauth2/", "/liff/", "/friendship/", "/user/v1/",
+LINE_PREFIXES = ("/v2/bot/", "/bot/", "/v2/oauth/", "/oauth2/", "/liff/", "/friendship/", "/user/v1/",
                  "/v2/profile", "/v3/", "/dialog/")
 
 
@@ -130,7 +130,8 @@ class EmulatorApp:
         try:
             self._authenticate(call)
             if call.retry_key is not None:
-                self._check_retry_key(call)
+                self._check_retry_key_format(call)
+            # Every attempt counts against the rate limit, retries with a used key included.
             if not emu.limiter.admit(route.endpoint):
                 raise LineError(429, RATE_LIMITED)
             fault = emu.faults.pick(call.request.method, call.request.path, route.endpoint)
@@ -138,7 +139,11 @@ class EmulatorApp:
                 early = self._fault_before(call, fault)
                 if early is not None:
                     return self._finish(call, early, fault)
+            # The key is checked and accepted under the same lock as the handler runs: two
+            # concurrent requests with one key can never both be applied.
             with emu.locked():
+                if call.retry_key is not None:
+                    self._check_retry_key_accepted(call)
                 result = route.handler(call)
                 response = self._to_response(result)
                 if call.retry_key and 200 <= response.status_code < 300:
@@ -165,7 +170,7 @@ class EmulatorApp:
         if not valid:
             raise LineError(401, UNAUTHORIZED)
 
-    def _check_retry_key(self, call):
+    def _check_retry_key_format(self, call):
         if not call.route.retry_key:
             raise LineError(400, "The X-Line-Retry-Key header is only accepted by the push, "
                                  "multicast, narrowcast and broadcast endpoints")
@@ -174,6 +179,8 @@ class EmulatorApp:
         except ValueError:
             raise LineError(400, "The X-Line-Retry-Key header must be a UUID, such as "
                                  "123e4567-e89b-12d3-a456-426614174000") from None
+
+    def _check_retry_key_accepted(self, call):
         accepted = self.emu.accepted_retry_key(call.retry_key)
         if accepted:
             body = {"message": RETRY_KEY_ACCEPTED}

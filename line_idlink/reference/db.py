@@ -1,7 +1,9 @@
-"""The reference app's own data: customers, their orders, points and balance, and web sessions.
+"""The reference app's own data: customers, their orders, points and balance, web sessions, and
+what the app keeps about LINE users (display name, blocked, the LINE Login token of a link), its
+settings (rich-menu ids), an audit trail and campaign batches.
 
-The LINE side (nonces, links, processed webhook ids) lives in the core's SQLite storage, in the same
-database file, so one file holds a whole demo.
+The account-link side (nonces, link tokens, links, webhook events) lives in the core's SQLite
+storage, in the same database file, so one file holds a whole demo.
 """
 
 import hashlib
@@ -10,6 +12,7 @@ import json
 import secrets
 import sqlite3
 import threading
+from contextlib import contextmanager
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS customer (
@@ -38,8 +41,26 @@ CREATE TABLE IF NOT EXISTS line_profile (
     line_user_id TEXT PRIMARY KEY,
     display_name TEXT,
     blocked INTEGER NOT NULL DEFAULT 0,
-    link_token TEXT,
-    link_token_expires REAL
+    login_access_token TEXT  -- LINE Login token of the link: revoked and deauthorized on unlink
+);
+CREATE TABLE IF NOT EXISTS app_setting (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS line_audit (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    event TEXT NOT NULL,
+    line_user_id TEXT,
+    customer_id TEXT,
+    detail TEXT
+);
+CREATE TABLE IF NOT EXISTS campaign_batch (
+    campaign_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    batch_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, batch_id)
 );
 """
 
@@ -77,7 +98,8 @@ class ShopDB:
 
     def __init__(self, path):
         self.path = path
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                     timeout=30)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.Lock()
         with self._lock:
@@ -90,6 +112,22 @@ class ShopDB:
     def execute(self, sql, params=()):
         with self._lock:
             return self._conn.execute(sql, params)
+
+    @contextmanager
+    def transaction(self):
+        """All statements run on the yielded connection commit together or not at all."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self):
+        with self._lock:
+            self._conn.close()
 
     # Customers ------------------------------------------------------------------------
     def seed_demo(self):
@@ -132,6 +170,9 @@ class ShopDB:
             (email, name.strip(), hash_password(password), f"C{count + 1:06d}"))
         return self.customer(cursor.lastrowid)
 
+    def customers(self):
+        return self.query("SELECT * FROM customer ORDER BY id")
+
     def orders(self, customer_id):
         return self.query("SELECT * FROM sale_order WHERE customer_id = ? ORDER BY date DESC",
                           (customer_id,))
@@ -151,3 +192,50 @@ class ShopDB:
 
     def drop_session(self, session_id):
         self.execute("DELETE FROM web_session WHERE id = ?", (session_id,))
+
+    # LINE users ---------------------------------------------------------------------------
+    def profile(self, line_user_id):
+        rows = self.query("SELECT * FROM line_profile WHERE line_user_id = ?", (line_user_id,))
+        return rows[0] if rows else None
+
+    def save_profile(self, line_user_id, display_name=None, blocked=None):
+        """Insert or update; a None argument leaves that column as it is."""
+        self.execute("INSERT OR IGNORE INTO line_profile (line_user_id) VALUES (?)",
+                     (line_user_id,))
+        if display_name is not None:
+            self.execute("UPDATE line_profile SET display_name = ? WHERE line_user_id = ?",
+                         (display_name, line_user_id))
+        if blocked is not None:
+            self.execute("UPDATE line_profile SET blocked = ? WHERE line_user_id = ?",
+                         (int(bool(blocked)), line_user_id))
+
+    def swap_login_token(self, line_user_id, token):
+        """Keep ``token`` (None: forget it) as the LINE user's Login token; returns the one it
+        replaces, which the caller revokes."""
+        with self.transaction() as con:
+            con.execute("INSERT OR IGNORE INTO line_profile (line_user_id) VALUES (?)",
+                        (line_user_id,))
+            row = con.execute("SELECT login_access_token FROM line_profile WHERE line_user_id = ?",
+                              (line_user_id,)).fetchone()
+            con.execute("UPDATE line_profile SET login_access_token = ? WHERE line_user_id = ?",
+                        (token, line_user_id))
+        return row[0] if row else None
+
+    # Settings and audit ---------------------------------------------------------------------
+    def setting(self, key):
+        rows = self.query("SELECT value FROM app_setting WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def set_setting(self, key, value):
+        self.execute("INSERT OR REPLACE INTO app_setting (key, value) VALUES (?, ?)", (key, value))
+
+    def audit(self, at, event, line_user_id=None, customer_id=None, detail=None):
+        self.execute("INSERT INTO line_audit (at, event, line_user_id, customer_id, detail)"
+                     " VALUES (?, ?, ?, ?, ?)",
+                     (at, event, line_user_id, None if customer_id is None else str(customer_id),
+                      detail))
+
+    def audit_log(self, event=None):
+        if event is None:
+            return self.query("SELECT * FROM line_audit ORDER BY id")
+        return self.query("SELECT * FROM line_audit WHERE event = ? ORDER BY id", (event,))

@@ -136,6 +136,31 @@ def test_responses_are_checked_too(spec):
     assert spec.validate_schema("AudienceGroupStatus", None, "manage-audience.yml") != []
 
 
+def test_responses_and_webhooks_may_not_carry_undeclared_members(spec):
+    """A misspelt optional field passes plain JSON Schema; the strict check reports it."""
+    progress = {"phase": "succeeded", "successCount": 2, "failureCount": 0, "targetCount": 2,
+                "acceptedTime": "2026-11-02T00:00:00.000Z"}
+    path = "/v2/bot/message/progress/narrowcast"
+    assert spec.validate_response("GET", path, 200, progress) == []
+    assert spec.validate_response("GET", path, 200, progress | {"completeTime": "x"}) == [
+        "getNarrowcastProgress 200 response at $.completeTime: not declared in the spec "
+        "(misspelt or invented?)"]
+    assert spec.validate_response("GET", path, 200, progress | {"completeTime": "x"},
+                                  strict=False) == []
+    event = _event()
+    event["follow"]["isUnBlocked"] = True
+    assert spec.validate_webhook({"destination": BOT, "events": [event]}) == [
+        "webhook at $.events[0].follow.isUnBlocked: not declared in the spec "
+        "(misspelt or invented?)"]
+    # Members LINE sends that this spec snapshot's schema lacks are listed, not reported.
+    group = {"audienceGroupId": 1, "type": "UPLOAD", "description": "VIP", "status": "READY",
+             "audienceCount": 2, "created": 1, "permission": "READ", "createRoute": "MESSAGING_API",
+             "isIfaAudience": False, "expireTimestamp": 2}
+    assert spec.validate_response("GET", "/v2/bot/audienceGroup/1", 200,
+                                  {"audienceGroup": group, "jobs": []}) == []
+    assert contract.SPEC_DRIFT["AudienceGroup"] == ("expireTimestamp",)
+
+
 def test_paths_match_literal_segments_before_parameters(spec):
     assert spec.operation_for("GET", "/v2/bot/richmenu/list") == "getRichMenuList"
     assert spec.operation_for("GET", "/v2/bot/richmenu/richmenu-1") == "getRichMenu"

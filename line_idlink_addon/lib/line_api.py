@@ -1,0 +1,90 @@
+"""The one place where the addon talks to LINE's Messaging API (tests point ``api_base`` at the
+emulator; Odoo's test framework does not block urllib3, so nothing else may be called).
+
+Built from the core's :class:`~line_idlink.messaging.Sender` (retry keys, backoff, rate limits)
+and :class:`~line_idlink.richmenu_client.RichMenuClient`; this module only adds the few read
+calls the addon needs and one error type, :class:`LineCallFailed`, whose ``transient`` flag tells
+the event queue whether waiting and trying again can help.
+"""
+
+from line_idlink.messaging import Sender
+from line_idlink.retry import RETRY_ALWAYS, LineApiError, RetriesExhausted
+from line_idlink.richmenu_client import RichMenuClient
+
+
+class LineCallFailed(Exception):
+    def __init__(self, message, transient=False):
+        super().__init__(message)
+        self.transient = transient
+
+
+def _raise(outcome, endpoint):
+    if outcome.failure is None:
+        return outcome.response.data
+    error = outcome.error()
+    raise LineCallFailed(f"{endpoint}: {error}", transient=isinstance(error, RetriesExhausted))
+
+
+class LineApi:
+    """Messaging API calls for one ``line.channel`` record (read its secrets with sudo)."""
+
+    def __init__(self, api_base, access_token, max_attempts=3):
+        if not access_token:
+            raise LineCallFailed("the channel has no access token")
+        self.sender = Sender((api_base.rstrip("/"), access_token), max_attempts=max_attempts)
+        self.richmenus = RichMenuClient(sender=self.sender)
+        self.caller = self.sender.caller
+
+    def close(self):
+        self.sender.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _read(self, endpoint, method, *args):
+        # reads and link-token issuance have no side effect a retry could repeat
+        outcome = self.caller.call(endpoint, lambda **kw: method(*args, **kw),
+                                   retry_on=RETRY_ALWAYS)
+        return _raise(outcome, endpoint)
+
+    def issue_link_token(self, user_id):
+        api = self.caller.api
+        return self._read("issueLinkToken", api.issue_link_token_with_http_info,
+                          user_id).link_token
+
+    def profile(self, user_id):
+        data = self._read("getProfile", self.caller.api.get_profile_with_http_info, user_id)
+        return {"display_name": data.display_name, "picture_url": data.picture_url,
+                "language": getattr(data, "language", None)}
+
+    def bot_info(self):
+        return self._read("getBotInfo", self.caller.api.get_bot_info_with_http_info)
+
+    def quota(self):
+        return self._read("getMessageQuota", self.caller.api.get_message_quota_with_http_info)
+
+    def quota_consumption(self):
+        return self._read("getMessageQuotaConsumption",
+                          self.caller.api.get_message_quota_consumption_with_http_info)
+
+    def reply(self, reply_token, messages):
+        result = self.sender.reply(reply_token, messages)
+        if not result.ok:
+            raise LineCallFailed(f"replyMessage: {result.error}")
+        return result
+
+    def push(self, to, messages, retry_key=None, key_store=None):
+        """Push with a retry key; ``key_store`` persists the key before the first attempt."""
+        return self.sender.push(to, messages, retry_key=retry_key, key_store=key_store)
+
+    def link_rich_menu(self, user_id, rich_menu_id):
+        try:
+            if rich_menu_id:
+                self.richmenus.link_user(user_id, rich_menu_id)
+            else:
+                self.richmenus.unlink_user(user_id)
+        except LineApiError as exc:
+            raise LineCallFailed(f"rich menu: {exc}", transient=isinstance(exc, RetriesExhausted))

@@ -1,0 +1,137 @@
+import logging
+import time
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from line_idlink.linking import DEFAULT_AUTH_BASE, AccountLinker
+from line_idlink.webhook import WebhookReceiver
+
+from ..lib.line_api import LineApi, LineCallFailed
+from ..lib.odoo_storage import OdooStorage
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://api.line.me"
+
+
+class LineChannel(models.Model):
+    """A LINE Official Account (Messaging API channel) and its LINE Login channel.
+
+    Secrets are readable by system administrators only (``groups``), never copied, and blanked by
+    ``data/neutralize.sql``. ``api_base``/``auth_base`` point at LINE; tests point them at the
+    emulator.
+    """
+
+    _name = "line.channel"
+    _description = "LINE Channel"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one("res.company", required=True,
+                                 default=lambda self: self.env.company)
+    line_channel_id = fields.Char("Channel ID", required=True, tracking=True,
+                                  help="The Messaging API channel ID (LINE Developers console).")
+    channel_secret = fields.Char("Channel Secret", groups="base.group_system", copy=False)
+    access_token = fields.Char("Channel Access Token", groups="base.group_system", copy=False)
+    login_channel_id = fields.Char("LINE Login Channel ID", groups="base.group_system")
+    login_channel_secret = fields.Char("LINE Login Channel Secret", groups="base.group_system",
+                                       copy=False)
+    api_base = fields.Char("API Base URL", required=True, default=DEFAULT_API_BASE)
+    auth_base = fields.Char("Auth Base URL", required=True, default=DEFAULT_AUTH_BASE,
+                            help="Where LINE's account-link dialog and LINE Login live.")
+    webhook_url = fields.Char(compute="_compute_webhook_url",
+                              help="Enter this URL as the webhook URL in the LINE Developers console.")
+    richmenu_unlinked_id = fields.Char("Rich Menu (not linked)",
+                                       help="Rich menu ID shown to friends who have not linked.")
+    richmenu_linked_id = fields.Char("Rich Menu (linked)",
+                                     help="Rich menu ID shown to friends whose account is linked.")
+    identity_ids = fields.One2many("line.identity", "channel_id", string="LINE Users")
+    identity_count = fields.Integer(compute="_compute_identity_count")
+
+    _sql_constraints = [
+        ("line_channel_id_company_uniq", "unique(line_channel_id, company_id)",
+         "This LINE channel is already configured for this company."),
+    ]
+
+    # ---- COMPUTES -----------------------------------------------------------------------------
+    @api.depends("line_channel_id")
+    def _compute_webhook_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for channel in self:
+            channel.webhook_url = (f"{base.rstrip('/')}/line/webhook/{channel.id}"
+                                   if channel.id else False)
+
+    def _compute_identity_count(self):
+        groups = self.env["line.identity"]._read_group(
+            [("channel_id", "in", self.ids), ("linked", "=", True)], ["channel_id"], ["__count"])
+        counts = {channel.id: count for channel, count in groups}
+        for channel in self:
+            channel.identity_count = counts.get(channel.id, 0)
+
+    # ---- CORE OBJECTS (always built on sudo: they read secrets and technical tables) -------
+    def _line_api(self):
+        self.ensure_one()
+        channel = self.sudo()
+        return LineApi(channel.api_base, channel.access_token)
+
+    def _line_storage(self):
+        self.ensure_one()
+        return OdooStorage(self.env(su=True), self.sudo())
+
+    def _line_linker(self, clock=time.time):
+        self.ensure_one()
+        return AccountLinker(self._line_storage(), str(self.id), clock=clock,
+                             auth_base=self.sudo().auth_base)
+
+    def _line_receiver(self, handlers=None, clock=time.time):
+        self.ensure_one()
+        secret = self.sudo().channel_secret
+        if not secret:
+            raise UserError(_("The LINE channel %(name)s has no channel secret.", name=self.name))
+        return WebhookReceiver(secret, self._line_storage(), str(self.id), handlers=handlers,
+                               clock=clock)
+
+    def _line_base_url(self):
+        return self.get_base_url()
+
+    # ---- ACTIONS ------------------------------------------------------------------------------
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            with self._line_api() as api:
+                bot = api.bot_info()
+                quota = api.quota()
+                used = api.quota_consumption()
+        except LineCallFailed as exc:
+            self.message_post(body=_("Connection test failed: %(error)s", error=str(exc)))
+            return self._notify(_("Connection failed"), str(exc), "danger")
+        limit = quota.value if getattr(quota, "type", None) == "limited" else _("unlimited")
+        message = _("Bot %(name)s (%(basic_id)s) answers. Messages this month: %(used)s of"
+                    " %(limit)s.", name=bot.display_name, basic_id=bot.basic_id,
+                    used=used.total_usage, limit=limit)
+        self.message_post(body=message)
+        return self._notify(_("Connection OK"), message, "success")
+
+    @staticmethod
+    def _notify(title, message, kind):
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": title, "message": message, "type": kind, "sticky": False}}
+
+    def action_view_identities(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "name": _("LINE Users"),
+                "res_model": "line.identity", "view_mode": "list,form",
+                "domain": [("channel_id", "=", self.id)],
+                "context": {"default_channel_id": self.id}}
+
+    def _log_link_failure(self, line_user_id, reason):
+        """Failed account links are recorded on the channel (never the nonce)."""
+        self.ensure_one()
+        self.message_post(body=Markup("%s<br/>%s") % (
+            _("Account link refused for LINE user %(user)s.", user=line_user_id or "?"), reason))

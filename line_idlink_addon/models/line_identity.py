@@ -1,0 +1,137 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from line_idlink import messages
+from line_idlink.storage import LINK_METHODS
+
+from ..lib.line_api import LineCallFailed
+
+_logger = logging.getLogger(__name__)
+
+
+class LineIdentity(models.Model):
+    """A LINE user of one channel (one row per channel and userId) and its link to a partner.
+
+    ``linked`` is the active link; unlinking keeps ``partner_id`` as history (with
+    ``unlinked_at``), so the partner's LINE tab still shows the former link. The link itself is
+    only ever written through the core's account-link protocol (``lib.odoo_storage``).
+    """
+
+    _name = "line.identity"
+    _description = "LINE User"
+    _inherit = ["mail.thread"]
+    _order = "last_event_at desc, id desc"
+
+    name = fields.Char("LINE Display Name", tracking=True)
+    channel_id = fields.Many2one("line.channel", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="channel_id.company_id", store=True)
+    line_user_id = fields.Char("LINE User ID", required=True, readonly=True)
+    partner_id = fields.Many2one("res.partner", "Customer", ondelete="set null", index=True,
+                                 readonly=True, tracking=True)
+    picture_url = fields.Char("Picture URL")
+    language = fields.Char()
+    follow_state = fields.Selection(
+        [("followed", "Friend"), ("blocked", "Blocked"), ("unknown", "Unknown")],
+        default="unknown", required=True, tracking=True,
+        help="Friend: follows the official account. Blocked: blocked it (the link is kept).")
+    linked = fields.Boolean(readonly=True, tracking=True)
+    linked_since = fields.Datetime(readonly=True)
+    unlinked_at = fields.Datetime("Unlinked On", readonly=True)
+    link_method = fields.Selection(
+        [(LINK_METHODS[0], "Messaging API account link"), (LINK_METHODS[1], "LINE Login")],
+        readonly=True)
+    last_event_at = fields.Datetime("Last Event", readonly=True)
+
+    _sql_constraints = [
+        ("line_user_channel_uniq", "unique(channel_id, line_user_id)",
+         "A LINE user appears once per channel."),
+    ]
+
+    def init(self):
+        # the core's storage contract: one ACTIVE link per (channel, LINE userId), enforced by
+        # the database (the full unique constraint above already implies it; this index states
+        # the rule explicitly and keeps it if the constraint is ever relaxed)
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS line_identity_one_active_link
+                ON line_identity (channel_id, line_user_id) WHERE linked""")
+
+    @api.depends("name", "line_user_id")
+    def _compute_display_name(self):
+        for identity in self:
+            identity.display_name = identity.name or identity.line_user_id
+
+    # ---- HELPERS ------------------------------------------------------------------------------
+    @api.model
+    def _line_get_or_create(self, channel, line_user_id):
+        identity = self.sudo().search([("channel_id", "=", channel.id),
+                                       ("line_user_id", "=", line_user_id)], limit=1)
+        if not identity:
+            identity = self.sudo().create({"channel_id": channel.id,
+                                           "line_user_id": line_user_id})
+        return identity
+
+    def _line_lang(self):
+        """Language of the messages sent to this user (the core's builders know ja and en)."""
+        self.ensure_one()
+        return "en" if (self.language or "").startswith("en") else "ja"
+
+    def _line_set_rich_menu(self, api):
+        """Show the linked/unlinked menu configured on the channel (nothing if none is set)."""
+        for identity in self:
+            channel = identity.channel_id
+            menu = channel.richmenu_linked_id if identity.linked else channel.richmenu_unlinked_id
+            if not (menu or channel.richmenu_linked_id or channel.richmenu_unlinked_id):
+                continue
+            try:
+                api.link_rich_menu(identity.line_user_id, menu or None)
+            except LineCallFailed as exc:
+                identity.message_post(body=_("Rich menu not switched: %(error)s",
+                                             error=str(exc)))
+
+    # ---- ACTIONS ------------------------------------------------------------------------------
+    def action_unlink_line(self):
+        """Unlink (back office or portal): allowed whenever the caller may read the identity."""
+        self.check_access("read")
+        for identity in self.sudo():
+            identity._line_unlink(by=self.env.user)
+        return True
+
+    def _line_unlink(self, by=None, notify_chat=False, reply_token=None):
+        self.ensure_one()
+        partner = self.partner_id
+        ended = self.channel_id._line_linker().unlink(line_user_id=self.line_user_id)
+        if not ended:
+            return False
+        author = by.name if by else _("the LINE user")
+        self.message_post(body=_("Unlinked from %(partner)s by %(author)s.",
+                                 partner=partner.display_name, author=author))
+        if partner:
+            partner.message_post(body=_("LINE account %(name)s unlinked by %(author)s.",
+                                        name=self.display_name, author=author))
+        try:
+            with self.channel_id._line_api() as api:
+                self._line_set_rich_menu(api)
+                if reply_token:
+                    api.reply(reply_token, [messages.unlink_done(self._line_lang())])
+        except LineCallFailed as exc:
+            self.message_post(body=_("LINE not updated after unlinking: %(error)s",
+                                     error=str(exc)))
+        return True
+
+    def action_refresh_profile(self):
+        self.check_access("write")
+        for identity in self.sudo():
+            try:
+                with identity.channel_id._line_api() as api:
+                    identity._line_update_profile(api)
+            except LineCallFailed as exc:
+                raise UserError(_("LINE did not answer: %(error)s", error=str(exc))) from exc
+        return True
+
+    def _line_update_profile(self, api):
+        self.ensure_one()
+        profile = api.profile(self.line_user_id)
+        self.write({"name": profile["display_name"], "picture_url": profile["picture_url"],
+                    "language": profile["language"] or self.language})

@@ -1,0 +1,25 @@
+from odoo import fields, models
+
+
+class LineLinkNonce(models.Model):
+    """One-time account-link nonce, stored only as its SHA-256 digest (see line_idlink.storage).
+
+    Written and consumed through ``lib.odoo_storage`` with single SQL statements, so a nonce
+    links at most once even when LINE delivers the ``accountLink`` event twice at once.
+    """
+
+    _name = "line.link.nonce"
+    _description = "LINE Account-Link Nonce"
+    _order = "id desc"
+    _rec_name = "nonce_hash"
+
+    nonce_hash = fields.Char(required=True, readonly=True, index=True)
+    channel_id = fields.Many2one("line.channel", required=True, ondelete="cascade", index=True)
+    partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True)
+    line_user_id = fields.Char("LINE User ID", required=True)
+    link_token_hash = fields.Char(required=True)
+    issued_at = fields.Datetime(required=True)
+    expires_at = fields.Datetime(required=True)
+    used_at = fields.Datetime()
+
+    _sql_constraints = [("nonce_hash_uniq", "unique(nonce_hash)", "Nonces are unique.")]

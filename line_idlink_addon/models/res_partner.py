@@ -1,0 +1,49 @@
+from odoo import _, api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    line_identity_ids = fields.One2many("line.identity", "partner_id", string="LINE Accounts",
+                                        groups="line_idlink_addon.group_line_user")
+    line_linked = fields.Boolean("LINE Linked", compute="_compute_line_state",
+                                 search="_search_line_linked",
+                                 groups="line_idlink_addon.group_line_user")
+    line_reachable = fields.Boolean("LINE Reachable", compute="_compute_line_state",
+                                    search="_search_line_reachable",
+                                    groups="line_idlink_addon.group_line_user",
+                                    help="Linked and still a friend of the official account.")
+    line_identity_count = fields.Integer(compute="_compute_line_state",
+                                         groups="line_idlink_addon.group_line_user")
+
+    @api.depends("line_identity_ids.linked", "line_identity_ids.follow_state")
+    def _compute_line_state(self):
+        for partner in self:
+            linked = partner.sudo().line_identity_ids.filtered("linked")
+            partner.line_linked = bool(linked)
+            partner.line_reachable = any(i.follow_state == "followed" for i in linked)
+            partner.line_identity_count = len(partner.sudo().line_identity_ids)
+
+    def _line_partner_ids(self, reachable):
+        domain = [("linked", "=", True), ("partner_id", "!=", False)]
+        if reachable:
+            domain.append(("follow_state", "=", "followed"))
+        return self.env["line.identity"].sudo().search(domain).partner_id.ids
+
+    def _search_line_linked(self, operator, value):
+        return self._line_search(operator, value, reachable=False)
+
+    def _search_line_reachable(self, operator, value):
+        return self._line_search(operator, value, reachable=True)
+
+    def _line_search(self, operator, value, reachable):
+        if operator not in ("=", "!="):
+            raise NotImplementedError(_("Unsupported search on LINE state."))
+        positive = (operator == "=") == bool(value)
+        return [("id", "in" if positive else "not in", self._line_partner_ids(reachable))]
+
+    def action_view_line_identities(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "name": _("LINE Accounts"),
+                "res_model": "line.identity", "view_mode": "list,form",
+                "domain": [("partner_id", "=", self.id)]}

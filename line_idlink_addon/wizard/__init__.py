@@ -1,0 +1,1 @@
+from . import line_send_message
