@@ -96,5 +96,34 @@ def run_emulator(args):
     return 0
 
 
+# demo and reference (the reference app's engineer) ------------------------------------------
+def _demo_arguments(parser):
+    from .demo import add_arguments
+
+    add_arguments(parser)
+
+
+@subcommand("demo", "Run the whole LINE ID-link journey against the emulator and the reference "
+                    "shop; --serve keeps them running for a browser", _demo_arguments)
+def run_demo(args):
+    from .demo import run
+
+    return run(args)
+
+
+def _reference_arguments(parser):
+    from .reference.__main__ import add_arguments
+
+    add_arguments(parser)
+
+
+@subcommand("reference", "Serve the reference shop (werkzeug + SQLite) against an emulator or "
+                         "LINE", _reference_arguments)
+def run_reference(args):
+    from .reference.__main__ import run
+
+    return run(args)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,7 +3,8 @@ written out in the notebooks themselves, so a reader sees each call that matters
 
 - :func:`quiet`: no log lines or warnings in cell outputs (nbval compares outputs strictly, and a
   log line from a server thread lands in whatever cell is running).
-- :func:`serve`: run a WSGI app (the notebook's bot) on 127.0.0.1 and a free port, in a thread.
+- :func:`serve`: run a WSGI app (the notebook's bot) on 127.0.0.1 and a free port, in a thread;
+  :func:`direct_session`: a requests session that never goes through an environment proxy.
 - :class:`RequestLog`: print what LINE received since the last look, one line per request.
 - :func:`seeded_uuids` / :class:`RecordingSleep`: retry keys and backoff waits that repeat run to
   run, and sleeps that only record (the emulator's clock is frozen; nothing needs real waiting).
@@ -59,6 +60,16 @@ def serve(app, path="/line/webhook"):
     return Served(app, path)
 
 
+def direct_session():
+    """A requests session that ignores proxy settings from the environment: the emulator and
+    the bot run on 127.0.0.1 and must be reached directly."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
 # Determinism -----------------------------------------------------------------------------------
 def seeded_uuids(seed):
     """A ``key_factory`` for ``Sender``: UUID4 strings from a seeded generator."""
@@ -109,6 +120,7 @@ class RequestLog:
     def __init__(self, emu):
         self.emu = emu
         self.seen = len(emu.request_log)
+        self.last = []  # the entries the last show() printed
 
     def new(self):
         entries = self.emu.request_log[self.seen:]
@@ -116,12 +128,14 @@ class RequestLog:
         return entries
 
     def show(self, bodies=False, width=110):
-        entries = self.new()
+        """Print the new entries (kept in ``self.last``); returns nothing, so a cell that ends
+        with ``log.show()`` shows no extra output."""
+        entries = self.last = self.new()
         if not entries:
             print("(no requests)")
         for entry in entries:
             status = "dropped" if entry["status"] is None else entry["status"]
-            line = (f"#{entry['seq']:<3} {entry['method']:<6} {short(entry['path']):<44} "
+            line = (f"#{entry['seq']:<3} {entry['method']:<6} {short(entry['path']):<48} "
                     f"{status!s:>7}  {entry['endpoint']}")
             if entry.get("retryKey"):
                 line += f"  key={entry['retryKey'][:8]}"
@@ -130,7 +144,6 @@ class RequestLog:
             print(line)
             if bodies and entry.get("body") is not None:
                 print("       body:", compact(masked(entry["body"]), width - 13))
-        return entries
 
     def skip(self):
         """Forget the entries so far (they were shown elsewhere)."""
@@ -187,13 +200,13 @@ class Inbox:
     def __init__(self, user):
         self.user = user
         self.seen = len(user.inbox)
+        self.last = []  # the inbox items the last show() printed
 
     def show(self):
-        items = self.user.inbox[self.seen:]
+        items = self.last = self.user.inbox[self.seen:]
         self.seen += len(items)
         if not items:
             print(f"{self.user.display_name}'s chat: (nothing new)")
         for item in items:
             print(f"{self.user.display_name}'s chat <- {item['api']}: "
                   f"{describe_message(item['message'])}")
-        return items

@@ -228,14 +228,14 @@ def add_user_ids_to_audience(call):
     return _add(call, int(form["audienceGroupId"]), form.get("uploadDescription"), ids)
 
 
-@route("GET", "/v2/bot/audienceGroup/<int:audienceGroupId>", "getAudienceData")
+@route("GET", "/v2/bot/audienceGroup/<audienceGroupId>", "getAudienceData")
 def get_audience_data(call):
     entry = _group_entry(call.emu.messaging.audiences, call.args["audienceGroupId"])
     jobs = [_public_job(job) for job in reversed(entry["jobs"])][:50]
     return 200, {"audienceGroup": dict(entry["group"]), "jobs": jobs}
 
 
-@route("PUT", "/v2/bot/audienceGroup/<int:audienceGroupId>/updateDescription",
+@route("PUT", "/v2/bot/audienceGroup/<audienceGroupId>/updateDescription",
        "updateAudienceGroupDescription")
 def update_audience_group_description(call):
     body = call.json()
@@ -245,7 +245,7 @@ def update_audience_group_description(call):
     return 200, {}
 
 
-@route("DELETE", "/v2/bot/audienceGroup/<int:audienceGroupId>", "deleteAudienceGroup")
+@route("DELETE", "/v2/bot/audienceGroup/<audienceGroupId>", "deleteAudienceGroup")
 def delete_audience_group(call):
     state = call.emu.messaging.audiences
     entry = _group_entry(state, call.args["audienceGroupId"])

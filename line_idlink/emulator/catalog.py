@@ -41,7 +41,8 @@ NOT_EMULATED = {
     "markMessagesAsRead": "read receipts need a corporate contract (module channels)",
     "markMessagesAsReadByToken": "read receipts: the product never marks chats read",
     "pushMessagesByPhone": "LINE notification messages by phone number need a separate contract",
-    "getPNPMessageStatistics": "LINE notification messages by phone number need a separate contract",
+    "getPNPMessageStatistics": "LINE notification messages by phone number need a separate "
+                               "contract",
     "getMembershipSubscription": _MEMBERSHIP,
     "getMembershipList": _MEMBERSHIP,
     "getJoinedMembershipUsers": _MEMBERSHIP,
@@ -78,7 +79,8 @@ EXTRA_ENDPOINTS = {
     "loginUserInfo": "LINE Login: GET/POST /oauth2/v2.1/userinfo",
     "loginGetFriendshipStatus": "LINE Login: GET /friendship/v1/status",
     # developers.line.biz/en/docs/messaging-api/linking-accounts/ (step 4).
-    "accountLinkDialog": "Account link: GET access.line.me/dialog/bot/accountLink?linkToken=&nonce=",
+    "accountLinkDialog": "Account link: GET access.line.me/dialog/bot/accountLink"
+                         "?linkToken=&nonce=",
 }
 
 
@@ -92,7 +94,7 @@ def build_routes():
 
 
 def line_path(path):
-    """werkzeug rule syntax to LINE's: ``/v2/bot/profile/<userId>`` -> ``/v2/bot/profile/{userId}``."""
+    """werkzeug rule syntax to LINE's: ``/v2/bot/profile/<userId>`` -> ``.../{userId}``."""
     import re
 
     return re.sub(r"<(?:[a-zA-Z_]\w*(?:\([^)]*\))?:)?(\w+)>", r"{\1}", path)

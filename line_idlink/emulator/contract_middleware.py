@@ -14,7 +14,8 @@ class ContractMiddleware:
     """Wraps the emulator's WSGI app and checks every exchange against the specs.
 
     ``violations`` collects error strings; ``exchanges`` records ``{"method", "path",
-    "endpoint", "status", "checked"}`` per call. Routes whose endpoint is not an operationId of
+    "endpoint", "status", "checked", "query", "contentType", "body"}`` per call (``body``: the
+    parsed request body). Routes whose endpoint is not an operationId of
     the specs (LINE Login, the account-link dialog, ``/__emulator__``) pass unchecked. Inside
     ``with middleware.expect_invalid():`` requests are meant to be invalid: a request the specs
     accept is then the violation (the test would otherwise not test what it says).
@@ -81,8 +82,8 @@ class ContractMiddleware:
         endpoint = route.endpoint if route else None
         checked = bool(route and route.auth != "control" and endpoint in self.contract.by_id)
         errors = []
+        request_body = _parse_body(raw, content_type)
         if checked:
-            request_body = _parse_body(raw, content_type)
             request_errors = self.contract.validate_request(
                 method, path, request_body, query=query, content_type=content_type or None,
                 operation_id=endpoint)
@@ -101,7 +102,9 @@ class ContractMiddleware:
             errors.append(f"{method} {path} -> {status}: no x-line-request-id header")
         with self._lock:
             self.exchanges.append({"method": method, "path": path, "endpoint": endpoint,
-                                   "status": status, "checked": checked})
+                                   "status": status, "checked": checked,
+                                   "query": environ.get("QUERY_STRING", ""),
+                                   "contentType": content_type, "body": request_body})
             self.violations.extend(errors)
 
 

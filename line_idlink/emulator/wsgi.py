@@ -93,14 +93,16 @@ class EmulatorApp:
         adapter = self.map.bind_to_environ(request.environ)
         try:
             route, args = adapter.match()
-        except MethodNotAllowed as exc:
-            return self._log_only(request, request_id, 405, {"message": "Method not allowed"},
-                                  headers={"Allow": ", ".join(exc.valid_methods or [])})
-        except NotFound:
+        except (MethodNotAllowed, NotFound) as exc:
+            # A LINE path we do not serve (with this method, e.g. POST .../audienceGroup/click
+            # beside GET .../audienceGroup/{id}) is a LINE endpoint the emulator lacks: 501.
             if request.path.startswith(LINE_PREFIXES):
                 message = (f"Not emulated: {request.method} {request.path} is a LINE endpoint this "
                            "emulator does not implement (see the README's list of endpoints)")
                 return self._log_only(request, request_id, 501, {"message": message})
+            if isinstance(exc, MethodNotAllowed):
+                return self._log_only(request, request_id, 405, {"message": "Method not allowed"},
+                                      headers={"Allow": ", ".join(exc.valid_methods or [])})
             return self._log_only(request, request_id, 404, {"message": "Not found"})
         except HTTPException as exc:  # e.g. a redirect for a missing slash
             return exc.get_response(request.environ)
@@ -277,17 +279,18 @@ class EmulatorApp:
 
 
 def _loggable_body(request):
+    ctype = request.mimetype or ""
+    if ctype == "application/x-www-form-urlencoded":
+        # Read through request.form: once a handler parsed the form, get_data() is empty.
+        return dict(request.form) or None
     raw = request.get_data(cache=True)
     if not raw:
         return None
-    ctype = request.mimetype or ""
     if ctype == "application/json":
         try:
             return json.loads(raw)
         except ValueError:
             return raw.decode("utf-8", "replace")
-    if ctype == "application/x-www-form-urlencoded":
-        return dict(request.form)
     return f"<{len(raw)} bytes {ctype}>"
 
 

@@ -3,8 +3,20 @@
 from .web import csrf_field, escape, page, redirect, safe_next
 
 
+def pending_line_notice(session):
+    """Say so when logging in will also link a LINE account (a "log in with LINE" of an unknown
+    LINE user, kept in this session): nobody should link one by surprise on a shared device."""
+    pending = session.get("pending_line")
+    if not pending:
+        return ""
+    return (f'<p class="notice">ログイン（または新規登録）すると、LINEアカウント'
+            f'「{escape(pending.get("name") or "LINE")}」と連携します。連携しない場合は'
+            '<a href="/logout">ここ</a>から中止できます。</p>')
+
+
 def login_form(session, next_url, error=None, email=""):
     notice = f'<p class="error">{escape(error)}</p>' if error else ""
+    notice += pending_line_notice(session)
     return f"""{notice}
 <form method="post" action="/login">{csrf_field(session)}
 <input type="hidden" name="next" value="{escape(next_url)}">
@@ -49,6 +61,7 @@ def signup(app, request, session):
                 app.after_login(session)
                 return redirect(next_url)
     notice = f'<p class="error">{escape(error)}</p>' if error else ""
+    notice += pending_line_notice(session)
     body = f"""{notice}<form method="post" action="/signup">{csrf_field(session)}
 <input type="hidden" name="next" value="{escape(next_url)}">
 <label>お名前 <input name="name" required></label>
@@ -61,4 +74,7 @@ def signup(app, request, session):
 def logout(app, request, session):
     if request.method == "POST" and session.csrf_ok(request.form.get("csrf_token")):
         session.logout()
+    elif not session.customer_id:
+        # Logged out already: a GET only drops a pending LINE link (the login page's "cancel").
+        session.pop("pending_line", None)
     return redirect("/login")

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Request
 
 from .. import messages
 from ..emulator.server import QuietHandler
-from ..linking import AccountLinker
+from ..linking import AccountLinker, LinkStatus
 from ..login import LoginClient, LoginError
 from ..messaging import Sender
 from ..retry import RETRY_IF_NOT_PROCESSED, LineApiError
@@ -200,7 +200,7 @@ class ReferenceApp:
         confirmation = messages.link_done(customer_name=customer["name"])
         if reply_token:
             self.reply(reply_token, confirmation)
-        elif outcome.status.value == "linked":
+        elif outcome.status is LinkStatus.LINKED:  # no news to push when nothing changed
             self.push(line_user_id, confirmation)
 
     def link_via_login(self, customer_id, id_claims, access_token):
@@ -232,7 +232,7 @@ class ReferenceApp:
             self.switch_menu(link.line_user_id, None)
             token = self.db.swap_login_token(link.line_user_id, None)
             if token:
-                self._deauthorize(token)
+                self._deauthorize(link.line_user_id, token)
             self.audit("unlinked", link.line_user_id, link.customer_id, f"via {via}")
         return ended
 
@@ -247,7 +247,7 @@ class ReferenceApp:
         except LineApiError as exc:
             self.audit("menu_switch_failed", line_user_id, detail=str(exc))
 
-    def _deauthorize(self, token):
+    def _deauthorize(self, line_user_id, token):
         # Deauthorize ends the user's consent to the Login channel; revoke is kept as well for
         # the token itself (200 when it is already revoked). Unlinking never fails on these.
         try:
@@ -255,7 +255,7 @@ class ReferenceApp:
         except LoginError as exc:
             log.warning("deauthorize failed: %s", exc)
         self.revoke_login_token(token)
-        self.audit("login_token_revoked")
+        self.audit("login_token_revoked", line_user_id)
 
     def revoke_login_token(self, token):
         if not token:

@@ -7,7 +7,9 @@ Undocumented behaviour chosen here
   instead of after a login.
 * A "log in with LINE" of a LINE user linked to nobody keeps the verified ``sub`` (and the Login
   token) in the server-side session for 10 minutes; the next password login or sign-up in that
-  session links it. Nothing is ever bound by e-mail.
+  session links it, and the login and sign-up pages say so (with a way to cancel). A "log in with
+  LINE" of a linked user in that session drops it (and revokes its token): on a shared device it
+  may be someone else's. Nothing is ever bound by e-mail.
 * A LINE Login link that the core refuses (the LINE user is linked to another customer) revokes
   the Login token just obtained.
 """
@@ -183,12 +185,17 @@ def callback(app, request, session):
         return redirect(pending["next"])
     customer = app.customer_for(claims["sub"])
     if customer is not None:
+        unfinished = session.pop("pending_line", None)  # an older LINE login, maybe not theirs
+        if unfinished:
+            app.revoke_login_token(unfinished["token"])
         session.login(customer["id"])
         app.remember_login_token(claims["sub"], token)
         app.audit("login_with_line", claims["sub"], customer["id"])
-        app.after_login(session)
         return redirect(pending["next"])
-    session["pending_line"] = {"sub": claims["sub"], "token": token,
+    older = session.get("pending_line")
+    if older and older["token"] != token:
+        app.revoke_login_token(older["token"])
+    session["pending_line"] = {"sub": claims["sub"], "token": token, "name": claims.get("name"),
                                "expires": app.clock() + PENDING_TTL}
     app.audit("login_with_line_unknown", claims["sub"])
     query = urlencode({"next": pending["next"]})

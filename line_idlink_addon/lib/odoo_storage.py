@@ -139,7 +139,7 @@ class OdooStorage:
                 UPDATE line_identity SET linked = true, partner_id = %s, link_method = %s,
                        linked_since = %s, unlinked_at = NULL,
                        write_date = now() at time zone 'UTC'
-                 WHERE channel_id = %s AND line_user_id = %s AND NOT linked
+                 WHERE channel_id = %s AND line_user_id = %s AND linked IS NOT TRUE
              RETURNING id""", values + (self.channel.id, record.line_user_id))
             if self.cr.fetchone():
                 break

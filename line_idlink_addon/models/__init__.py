@@ -1,2 +1,2 @@
 from . import line_channel, line_identity, line_link_nonce, line_link_token, line_webhook_event
-from . import res_partner, base_partner_merge
+from . import res_partner, res_users, base_partner_merge

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from line_idlink.linking import DEFAULT_AUTH_BASE, AccountLinker
+from line_idlink.login import LoginClient
 from line_idlink.webhook import WebhookReceiver
 
 from ..lib.line_api import LineApi, LineCallFailed
@@ -99,6 +100,35 @@ class LineChannel(models.Model):
 
     def _line_base_url(self):
         return self.get_base_url()
+
+    # ---- LINE LOGIN ---------------------------------------------------------------------------
+    def _line_login_ready(self):
+        self.ensure_one()
+        channel = self.sudo()
+        return bool(channel.active and channel.login_channel_id and channel.login_channel_secret)
+
+    @api.model
+    def _line_login_channels(self):
+        """Channels whose LINE Login is configured (for the login, signup and portal buttons)."""
+        return self.sudo().search([]).filtered(lambda c: c._line_login_ready())
+
+    def _line_login_redirect_uri(self):
+        # register this URL as the callback URL of the LINE Login channel
+        return f"{self._line_base_url().rstrip('/')}/line/login/callback"
+
+    def _line_login_client(self):
+        self.ensure_one()
+        channel = self.sudo()
+        if not channel._line_login_ready():
+            raise UserError(_("LINE Login is not configured on the channel %(name)s.",
+                              name=channel.name))
+        return LoginClient(channel.login_channel_id, channel.login_channel_secret,
+                           channel._line_login_redirect_uri(), api_base=channel.api_base,
+                           auth_base=channel.auth_base, clock=self._line_clock())
+
+    def _line_clock(self):
+        """The clock ID tokens are checked against (tests patch it to the emulator's)."""
+        return time.time
 
     # ---- ACTIONS ------------------------------------------------------------------------------
     def action_test_connection(self):

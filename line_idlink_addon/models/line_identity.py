@@ -1,9 +1,11 @@
+import datetime
 import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from line_idlink import messages
+from line_idlink.login import LoginError
 from line_idlink.storage import LINK_METHODS
 
 from ..lib.line_api import LineCallFailed
@@ -36,13 +38,18 @@ class LineIdentity(models.Model):
         [("followed", "Friend"), ("blocked", "Blocked"), ("unknown", "Unknown")],
         default="unknown", required=True, tracking=True,
         help="Friend: follows the official account. Blocked: blocked it (the link is kept).")
-    linked = fields.Boolean(readonly=True, tracking=True)
+    linked = fields.Boolean(readonly=True, tracking=True, default=False)
     linked_since = fields.Datetime(readonly=True)
     unlinked_at = fields.Datetime("Unlinked On", readonly=True)
     link_method = fields.Selection(
         [(LINK_METHODS[0], "Messaging API account link"), (LINK_METHODS[1], "LINE Login")],
         readonly=True)
     last_event_at = fields.Datetime("Last Event", readonly=True)
+    # LINE Login tokens of a link made with LINE Login: system-only, revoked on unlink
+    login_access_token = fields.Char(groups="base.group_system", copy=False)
+    login_refresh_token = fields.Char(groups="base.group_system", copy=False)
+    login_token_expires_at = fields.Datetime("Login Token Expires", groups="base.group_system",
+                                             copy=False)
 
     _sql_constraints = [
         ("line_user_channel_uniq", "unique(channel_id, line_user_id)",
@@ -105,6 +112,7 @@ class LineIdentity(models.Model):
         if not ended:
             return False
         author = by.name if by else _("the LINE user")
+        self._line_revoke_login_tokens()
         self.message_post(body=_("Unlinked from %(partner)s by %(author)s.",
                                  partner=partner.display_name, author=author))
         if partner:
@@ -119,6 +127,35 @@ class LineIdentity(models.Model):
             self.message_post(body=_("LINE not updated after unlinking: %(error)s",
                                      error=str(exc)))
         return True
+
+    def _line_store_login_tokens(self, tokens):
+        self.ensure_one()
+        self.sudo().write({"login_access_token": tokens.access_token,
+                           "login_refresh_token": tokens.refresh_token,
+                           "login_token_expires_at": fields.Datetime.now() + datetime.timedelta(
+                               seconds=tokens.expires_in)})
+
+    def _line_revoke_login_tokens(self):
+        """Deauthorize the app and revoke the stored LINE Login tokens (LINE requires it when a
+        user unlinks); the outcome is noted in the chatter. Tokens are forgotten only when LINE
+        accepted, so a failure can be retried by unlinking again after relinking."""
+        self.ensure_one()
+        identity = self.sudo()
+        access = identity.login_access_token
+        if not access:
+            return
+        channel = identity.channel_id.sudo()
+        try:
+            client = channel._line_login_client()
+            client.deauthorize(access, channel.access_token)
+            client.revoke(access)
+        except (LoginError, UserError) as exc:
+            identity.message_post(body=_("LINE Login tokens not revoked: %(error)s",
+                                         error=str(exc)))
+            return
+        identity.write({"login_access_token": False, "login_refresh_token": False,
+                        "login_token_expires_at": False})
+        identity.message_post(body=_("LINE Login authorization revoked (deauthorized on LINE)."))
 
     def action_refresh_profile(self):
         self.check_access("write")

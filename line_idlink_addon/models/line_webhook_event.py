@@ -1,3 +1,4 @@
+import json
 import logging
 import time
 
@@ -5,6 +6,7 @@ from odoo import _, api, fields, models
 
 from ..lib.event_handlers import ChannelEventHandlers
 from ..lib.line_api import LineCallFailed
+from ..lib.odoo_storage import to_dt
 
 _logger = logging.getLogger(__name__)
 
@@ -47,7 +49,6 @@ class LineWebhookEvent(models.Model):
 
     @api.depends("payload")
     def _compute_event_type(self):
-        import json
         for event in self:
             try:
                 event.event_type = json.loads(event.payload or "{}").get("type")
@@ -105,8 +106,7 @@ class LineWebhookEvent(models.Model):
             next_try = clock() + BACKOFF_SECONDS * 2 ** (event.attempts - 1)
             storage.retry_event(record.event_id, next_try, error)
             self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")._trigger(
-                fields.Datetime.to_datetime(fields.Datetime.to_string(
-                    __import__("datetime").datetime.utcfromtimestamp(next_try))))
+                to_dt(next_try))
         else:
             storage.finish_event(record.event_id, clock(), error)
             event.channel_id.message_post(body=_(

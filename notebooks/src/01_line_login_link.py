@@ -40,7 +40,6 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
 import jwt
-import requests
 
 import nbhelpers as nb
 from line_idlink.emulator import start_emulator
@@ -74,7 +73,7 @@ print("emulator clock:       ", when(emu.clock.now()), "(frozen)")
 
 # %%
 sent = []  # every request the client sends, as it went on the wire
-http = requests.Session()
+http = nb.direct_session()  # a requests.Session (without proxies from the environment)
 http.hooks["response"].append(lambda response, *args, **kwargs: sent.append(response.request))
 
 client = LoginClient(emu.config.login_channel_id, emu.config.login_channel_secret, CALLBACK,
@@ -116,6 +115,7 @@ print(f"code_verifier: {len(verifier)} characters, kept on the server; challenge
 # In the emulator, LINE user 山田 花子 (Hanako) opens the URL and consents. Because of
 # `bot_prompt=aggressive` she is offered the shop's Official Account and adds it. LINE then redirects
 # her browser to the callback with `code`, the same `state`, and `friendship_status_changed=true`.
+# LINE also sends the shop's bot a `follow` webhook. This notebook has no bot; notebook 02 does.
 
 # %%
 hanako = emu.add_user("山田 花子")

@@ -6,6 +6,7 @@ run goes on, so one report lists every problem. ``Scenario.report`` adds the con
 the webhook bodies that break ``CallbackRequest``, and routed operations no step exercised.
 """
 
+import json
 import struct
 import tempfile
 import traceback
@@ -18,10 +19,10 @@ from linebot.v3 import audience as aud
 from linebot.v3 import insight as ins
 from linebot.v3 import messaging as msg
 
+from line_idlink.emulator import catalog
+
 # Each generated SDK package has its own ApiException class.
 API_EXCEPTIONS = (msg.ApiException, ins.ApiException, aud.ApiException)
-
-from line_idlink.emulator import catalog
 
 STEPS = []
 DATE = "20261101"  # the emulator's frozen clock starts 2026-11-02T00:00Z (09:00 JST)
@@ -42,7 +43,8 @@ def png(width, height):
                 + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
     raw = (b"\x00" + b"\x00" * width) * height  # filter byte + one grey byte per pixel
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
@@ -55,7 +57,8 @@ class Scenario:
         self.insight = ins.Insight(ins.ApiClient(ins.Configuration(host=base_url,
                                                                    access_token=token)))
         aclient = aud.ApiClient(aud.Configuration(host=base_url, access_token=token))
-        self.audience, self.audience_blob = aud.ManageAudience(aclient), aud.ManageAudienceBlob(aclient)
+        self.audience = aud.ManageAudience(aclient)
+        self.audience_blob = aud.ManageAudienceBlob(aclient)
         self.routed = {r.endpoint for r in catalog.build_routes()}
         self.failures = []
         self.ran, self.not_run = [], []
@@ -83,18 +86,11 @@ class Scenario:
             return exc
         raise AssertionError(f"expected HTTP {status}, the call succeeded")
 
-    def user(self, name, language="ja", friend=True):
+    def user(self, name, language="ja"):
+        """A new simulated user who adds the bot as a friend (a ``follow`` webhook)."""
         user = self.emu.add_user(name, language)
-        if friend:
-            follow = getattr(user, "follow", None)
-            if follow:
-                result = follow()
-                if getattr(result, "event", None) and result.event.get("replyToken"):
-                    self.ctx.setdefault("reply_tokens", []).append(result.event["replyToken"])
-            else:
-                with self.emu.locked():
-                    user.record.friendship = "friend"
-                    user.record.ever_followed = True
+        event = user.follow().event
+        self.ctx.setdefault("reply_tokens", []).append(event["replyToken"])
         return user
 
     # Running and reporting ----------------------------------------------------------------------
@@ -119,12 +115,9 @@ class Scenario:
         for index, item in enumerate(self.sink.received):
             report += [f"webhook #{index}: {e}" for e in spec.validate_webhook(item["raw"])]
         kinds = {(e["type"], e.get("link", {}).get("result")) for e in self.sink.events}
-        expected = set()
-        for method, kind in EVENT_KINDS:
-            if hasattr(self.aiko, method):
-                expected |= kind
-        if expected - kinds:
-            report.append(f"webhook events never sent, so not validated: {sorted(expected - kinds, key=str)}")
+        if EVENT_KINDS - kinds:
+            report.append("webhook events never sent, so not validated: "
+                          f"{sorted(EVENT_KINDS - kinds, key=str)}")
         exercised = {x["endpoint"] for x in self.middleware.exchanges if x["checked"]}
         unexercised = sorted(e for e in self.routed if e in spec.by_id and e not in exercised)
         if unexercised:
@@ -133,12 +126,9 @@ class Scenario:
         return report
 
 
-# A SimUser action -> the webhook events it makes the scenario validate.
-EVENT_KINDS = [
-    ("follow", {("follow", None)}), ("block", {("unfollow", None)}),
-    ("say", {("message", None)}), ("postback", {("postback", None)}),
-    ("account_link", {("accountLink", "ok"), ("accountLink", "failed")}),
-]
+# The webhook events (type, link.result) the scenario makes the emulator send and validates.
+EVENT_KINDS = {("follow", None), ("unfollow", None), ("message", None), ("postback", None),
+               ("accountLink", "ok"), ("accountLink", "failed")}
 
 
 def _brief(exc):
@@ -173,11 +163,11 @@ def flex():
 @step()
 def users_follow_talk_and_block(s):
     s.aiko, s.ben, s.carol = s.user("Aiko"), s.user("Ben", "en"), s.user("Carol")
-    for name, args in (("say", ("こんにちは 🍣",)), ("postback", ("action=link",))):
-        if hasattr(s.aiko, name):
-            getattr(s.aiko, name)(*args)
-    if hasattr(s.carol, "block"):
-        s.carol.block()
+    s.aiko.say("こんにちは 🍣")
+    s.aiko.postback("action=link")
+    s.carol.block()
+    s.carol.follow()  # an unblock: follow.isUnblocked true
+    s.carol.block()
 
 
 @step("pushMessage")
@@ -295,10 +285,9 @@ def bot_info(s):
 @step("issueLinkToken")
 def link_tokens_and_account_link(s):
     token = s.api.issue_link_token(s.aiko.user_id).link_token
-    if hasattr(s.aiko, "account_link"):
-        s.aiko.account_link(token, "n0nce-aiko-0123456789")
-        other = s.api.issue_link_token(s.aiko.user_id).link_token
-        s.ben.account_link(other, "n0nce-ben-0123456789")  # not Ben's token: failed
+    s.aiko.account_link(token, "n0nce-aiko-0123456789")  # accountLink ok
+    other = s.api.issue_link_token(s.aiko.user_id).link_token
+    s.ben.account_link(other, "n0nce-ben-0123456789")  # not Ben's token: accountLink failed
     s.expect_status(404, s.api.issue_link_token, "U" + "0" * 32)
 
 
@@ -426,7 +415,7 @@ def batch_rich_menu(s):
 
 
 @step("createRichMenuAlias", "getRichMenuAlias", "updateRichMenuAlias", "getRichMenuAliasList",
-      "deleteRichMenuAlias", "createRichMenu")
+      "deleteRichMenuAlias", "createRichMenu", "setRichMenuImage", "linkRichMenuIdToUser")
 def rich_menu_aliases(s):
     s.api.create_rich_menu_alias(msg.CreateRichMenuAliasRequest(
         rich_menu_alias_id="linked-a", rich_menu_id=s.ctx["menu_linked"]))
@@ -441,16 +430,14 @@ def rich_menu_aliases(s):
     s.api.delete_rich_menu_alias("linked-b")
     s.expect_status(404, s.api.get_rich_menu_alias, "linked-b")
     menu = s.api.create_rich_menu(_rich_menu("switcher", switch_to="linked-a")).rich_menu_id
-    if {"setRichMenuImage", "linkRichMenuIdToUser"} <= s.routed:
-        s.blob.set_rich_menu_image(menu, png(2500, 1686), _headers={"Content-Type": "image/png"})
-        s.api.link_rich_menu_id_to_user(s.aiko.user_id, menu)
-    if hasattr(s.aiko, "tap"):
-        s.aiko.tap(100, 100)  # postback area: a postback webhook
-        s.aiko.tap(2000, 100)  # richmenuswitch area: a postback webhook with params
+    s.blob.set_rich_menu_image(menu, png(2500, 1686), _headers={"Content-Type": "image/png"})
+    s.api.link_rich_menu_id_to_user(s.aiko.user_id, menu)
+    s.aiko.tap(100, 100)  # postback area: a postback webhook
+    s.aiko.tap(2000, 100)  # richmenuswitch area: a postback webhook with params
 
 
 @step("createAudienceGroup", "addAudienceToAudienceGroup", "getAudienceData",
-      "getAudienceGroups", "updateAudienceGroupDescription", "deleteAudienceGroup")
+      "getAudienceGroups", "updateAudienceGroupDescription", "deleteAudienceGroup", "narrowcast")
 def audiences(s):
     created = s.audience.create_audience_group(aud.CreateAudienceGroupRequest(
         description="VIP 会員", audiences=[aud.Audience(id=s.aiko.user_id)],
@@ -466,10 +453,9 @@ def audiences(s):
     s.audience.update_audience_group_description(group, aud.UpdateAudienceGroupDescriptionRequest(
         description="VIP"))
     s.ctx["audience"] = group
-    if "narrowcast" in s.routed:
-        s.api.narrowcast(msg.NarrowcastRequest.from_dict({
-            "messages": [{"type": "text", "text": "VIP"}],
-            "recipient": {"type": "audience", "audienceGroupId": group}}))
+    s.api.narrowcast(msg.NarrowcastRequest.from_dict({
+        "messages": [{"type": "text", "text": "VIP"}],
+        "recipient": {"type": "audience", "audienceGroupId": group}}))
     s.audience.delete_audience_group(group)
     s.expect_status(400, s.audience.get_audience_data, group)  # AUDIENCE_GROUP_NOT_FOUND
 
@@ -519,8 +505,6 @@ def rate_limit_and_quota_errors(s):
 @step()
 def webhook_redelivery(s):
     """A redelivered body (deliveryContext.isRedelivery true) is still a CallbackRequest."""
-    if not hasattr(s.aiko, "say"):
-        return
     s.emu.config.redelivery = True
     s.sink.status = 500
     try:
@@ -531,3 +515,77 @@ def webhook_redelivery(s):
     s.emu.config.redelivery = False
     redelivered = [e for e in s.sink.events if e["deliveryContext"]["isRedelivery"]]
     assert redelivered, "no redelivered event reached the bot"
+
+
+# The other direction: what the specs reject, the emulator must reject -----------------------
+def _wrong_type(value):
+    if isinstance(value, bool):
+        return "yes"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return 12345
+    return "x"  # lists and objects
+
+
+def _mutated(root, path, how):
+    copy = json.loads(json.dumps(root))
+    parent = copy
+    for part in path[:-1]:
+        parent = parent[part]
+    if how == "drop":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = _wrong_type(parent[path[-1]])
+    return copy
+
+
+def invalid_variants(root, node=None, path=(), depth=0):
+    """``(description, body)``: each member of ``root`` dropped, then given a wrong type."""
+    node = root if node is None else node
+    if depth > 6:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                                  for p in path + (key,))
+            yield f"{where} dropped", _mutated(root, path + (key,), "drop")
+            if value is not None:
+                yield f"{where} as {_wrong_type(value)!r}", _mutated(root, path + (key,), "type")
+            yield from invalid_variants(root, value, path + (key,), depth + 1)
+    elif isinstance(node, list) and node:
+        yield from invalid_variants(root, node[0], path + (0,), depth + 1)
+
+
+def send_invalid_variants(s, spec):
+    """Send every spec-invalid variant of one valid request per operation; the emulator must
+    answer 400 and leave the users' inboxes as they were."""
+    problems, seen = [], set()
+    samples = [x for x in list(s.middleware.exchanges)
+               if x["checked"] and 200 <= x["status"] < 300 and isinstance(x["body"], dict)
+               and x["endpoint"] not in seen and not seen.add(x["endpoint"])]
+    s.emu.limiter.enabled = False  # a 429 would hide the answer under test
+    try:
+        for sample in samples:
+            url = sample["path"] + (f"?{sample['query']}" if sample["query"] else "")
+            for description, body in invalid_variants(sample["body"]):
+                if not spec.validate_request(sample["method"], sample["path"], body,
+                                             operation_id=sample["endpoint"]):
+                    continue  # still valid per the specs (an optional member, say)
+                inboxes = sum(len(user.inbox) for user in s.emu.users.values())
+                answer = s.http(sample["method"], url, expect_invalid=True, json=body)
+                s.ctx["invalid_sent"] = s.ctx.get("invalid_sent", 0) + 1
+                after = sum(len(user.inbox) for user in s.emu.users.values())
+                if 400 < answer.status_code < 500 and after == inboxes:
+                    # A 404 that the valid request gets too: the resource is gone since.
+                    original = s.http(sample["method"], url, json=sample["body"])
+                    if original.status_code == answer.status_code:
+                        continue
+                if answer.status_code != 400 or after != inboxes:
+                    problems.append(
+                        f"{sample['endpoint']} with {description}: HTTP {answer.status_code}"
+                        f"{' and messages were delivered' if after != inboxes else ''} "
+                        f"{answer.text[:200]}")
+    finally:
+        s.emu.limiter.enabled = True
+    return problems

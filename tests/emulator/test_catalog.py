@@ -62,6 +62,8 @@ def test_every_route_names_a_line_operation_or_a_listed_extra(spec, routes):
     assert not wrong, "\n".join(wrong)
     clash = sorted(set(catalog.EXTRA_ENDPOINTS) & set(spec.by_id))
     assert not clash, f"EXTRA_ENDPOINTS entries that are spec operationIds: {clash}"
+    stale = sorted(set(catalog.EXTRA_ENDPOINTS) - {r.endpoint for r in routes})
+    assert not stale, f"EXTRA_ENDPOINTS entries no route serves: {stale}"
 
 
 def test_routes_serve_their_operation_at_its_method_path_and_host(spec, routes):
@@ -147,3 +149,23 @@ def test_contract_modules_import_without_the_test_extras():
             "print(sorted(m for m in ('jsonschema', 'referencing', 'yaml') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_emulated_operation_never_answers_not_emulated(spec, routes):
+    """A bad or unknown id in the path of an emulated endpoint is the caller's error (400/404),
+    not "Not emulated": that would send the user looking for a missing feature."""
+    emu, client = _client()
+    auth = {"Authorization": f"Bearer {emu.config.access_token}"}
+    wrong = []
+    for r in routes:
+        op = spec.by_id.get(r.endpoint)
+        if op is None or r.auth == "control" or "{" not in op.path:
+            continue
+        for value in ("abc", "-1", "U" + "0" * 32):
+            path = re.sub(r"\{[^}]+\}", value, op.path)
+            response = client.open(path, method=op.method, headers=auth, json={})
+            message = (response.get_json(silent=True) or {}).get("message", "")
+            if response.status_code in (405, 501) or "Not emulated" in message:
+                wrong.append(f"{op.method} {path} ({op.operation_id}): {response.status_code} "
+                             f"{response.get_data(as_text=True)[:120]}")
+    assert not wrong, "\n".join(wrong)

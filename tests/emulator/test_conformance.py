@@ -21,7 +21,8 @@ from line_idlink.emulator import Emulator, contract
 from line_idlink.emulator.contract_middleware import ContractMiddleware
 from line_idlink.emulator.server import QuietHandler
 
-from conformance_scenario import STEPS, Scenario  # tests/emulator/ is on sys.path
+# pytest puts tests/emulator/ on sys.path (rootdir-relative "prepend" import mode).
+from conformance_scenario import STEPS, Scenario, send_invalid_variants
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,8 @@ USER = "U" + "fedcba9876543210" * 2
 
 def _event(**extra):
     event = {"type": "follow", "mode": "active", "timestamp": 1793577600000,
-             "source": {"type": "user", "userId": USER}, "webhookEventId": "01JBX3Q8Z0000000000000000",
+             "source": {"type": "user", "userId": USER},
+             "webhookEventId": "01JBX3Q8Z0000000000000000",
              "deliveryContext": {"isRedelivery": False}, "replyToken": "r" * 32,
              "follow": {"isUnblocked": False}}
     event.update(extra)
@@ -114,7 +116,8 @@ def test_invalid_webhook_events_are_rejected(spec, event, expected):
     assert any(expected in error for error in errors), errors
 
 
-@pytest.mark.parametrize("destination", ["U" + "0123456789ABCDEF" * 2, "U123", BOT + "0", "C" + BOT[1:]])
+@pytest.mark.parametrize("destination",
+                         ["U" + "0123456789ABCDEF" * 2, "U123", BOT + "0", "C" + BOT[1:]])
 def test_webhook_destination_must_be_a_bot_user_id(spec, destination):
     errors = spec.validate_webhook({"destination": destination, "events": []})
     assert any("$.destination" in error for error in errors), errors
@@ -216,3 +219,15 @@ def test_sdk_scenario_conforms_to_the_specs(spec, checked_server, webhook_sink):
     scenario.run(STEPS)
     report = scenario.report(spec)
     assert not report, "\n".join(report)
+
+
+def test_emulator_rejects_what_the_specs_reject(spec, checked_server, webhook_sink):
+    """Each member of a valid request dropped or given a wrong type, where the specs then reject
+    the request: the emulator answers 400 and delivers nothing."""
+    emu, middleware, base_url = checked_server
+    scenario = Scenario(emu, middleware, base_url, webhook_sink)
+    scenario.run(STEPS)
+    problems = send_invalid_variants(scenario, spec)
+    assert scenario.ctx["invalid_sent"] > 100  # the check covers real ground
+    problems += [f"contract: {v}" for v in middleware.violations]
+    assert not problems, "\n".join(problems)

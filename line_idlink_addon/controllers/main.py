@@ -1,0 +1,91 @@
+import logging
+from urllib.parse import quote
+
+from odoo import _, http
+from odoo.http import request
+
+from line_idlink.linking import LinkStartError
+from line_idlink.storage import digest
+from line_idlink.webhook import InvalidSignature, WebhookError, signature_from_headers
+
+_logger = logging.getLogger(__name__)
+
+
+class LineController(http.Controller):
+
+    # ---- Webhook ------------------------------------------------------------------------------
+    @http.route("/line/webhook/<int:channel_id>", type="http", auth="public", csrf=False,
+                methods=["POST"], save_session=False)
+    def line_webhook(self, channel_id, **kwargs):
+        """Verify the raw body, store each new event once, answer at once; the cron processes.
+        Unknown channel and bad signature answer the same 403 and store nothing."""
+        channel = request.env["line.channel"].sudo().browse(channel_id).exists()
+        if not channel or not channel.active or not channel.channel_secret:
+            return request.make_response("Forbidden", status=403)
+        raw = request.httprequest.get_data()
+        signature = signature_from_headers(request.httprequest.headers)
+        try:
+            receipt = channel._line_receiver().receive(raw, signature)
+        except InvalidSignature:
+            _logger.warning("LINE webhook for channel %s: bad signature", channel.id)
+            return request.make_response("Forbidden", status=403)
+        except WebhookError as exc:
+            return request.make_response(str(exc), status=400)
+        if receipt.accepted:
+            request.env.ref("line_idlink_addon.ir_cron_line_webhook_events").sudo()._trigger()
+        return request.make_response("OK", headers=[("Content-Type", "text/plain")])
+
+    # ---- Account link (Messaging API flow) ---------------------------------------------------
+    def _link_context(self, link_token):
+        """(channel, LINE userId, identity) for a remembered, unexpired link token, or None."""
+        if not link_token or not isinstance(link_token, str):
+            return None
+        token = request.env["line.link.token"].sudo().search(
+            [("token_hash", "=", digest(link_token))], limit=1)
+        if not token or not token.channel_id.active:
+            return None
+        channel = token.channel_id
+        line_user_id = channel._line_linker().line_user_for_link_token(link_token)
+        if not line_user_id:
+            return None
+        identity = request.env["line.identity"].sudo().search(
+            [("channel_id", "=", channel.id), ("line_user_id", "=", line_user_id)], limit=1)
+        return channel, line_user_id, identity
+
+    def _link_error(self, message, status=400):
+        return request.render("line_idlink_addon.link_error", {"error": message},
+                              status=status)
+
+    @http.route("/line/link", type="http", auth="public", methods=["GET"], website=True,
+                sitemap=False)
+    def line_link(self, linkToken=None, **kwargs):
+        if request.env.user._is_public():
+            target = f"/line/link?linkToken={quote(linkToken or '', safe='')}"
+            return request.redirect(f"/web/login?redirect={quote(target, safe='')}")
+        context = self._link_context(linkToken)
+        if context is None:
+            return self._link_error(_("This link has expired or is unknown. Ask for a new link"
+                                      " in the LINE chat."))
+        channel, line_user_id, identity = context
+        return request.render("line_idlink_addon.link_confirm", {
+            "link_token": linkToken,
+            "line_name": identity.name or _("your LINE account"),
+            "picture_url": identity.picture_url,
+            "channel_name": channel.name,
+            "partner": request.env.user.partner_id,
+        })
+
+    @http.route("/line/link/confirm", type="http", auth="user", methods=["POST"], website=True,
+                sitemap=False)
+    def line_link_confirm(self, linkToken=None, **kwargs):
+        context = self._link_context(linkToken)
+        if context is None:
+            return self._link_error(_("This link has expired or is unknown. Ask for a new link"
+                                      " in the LINE chat."))
+        channel, line_user_id, _identity = context
+        try:
+            start = channel._line_linker().start_link(request.env.user.partner_id.id,
+                                                      line_user_id, linkToken)
+        except LinkStartError as exc:
+            return self._link_error(str(exc))
+        return request.redirect(start.dialog_url, local=False)

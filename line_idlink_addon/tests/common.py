@@ -1,0 +1,69 @@
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from odoo.tests import new_test_user
+from odoo.tools import config
+
+from line_idlink.emulator import start_emulator
+from line_idlink.webhook import compute_signature
+
+SECRET = "0123456789abcdef0123456789abcdef"
+
+
+class LineCommon:
+    """Data shared by the tests: a channel, two portal customers; helpers for the emulator."""
+
+    @classmethod
+    def _line_setup(cls):
+        cls.channel = cls.env["line.channel"].create({
+            "name": "Test OA", "line_channel_id": "1650000000", "channel_secret": SECRET,
+            "access_token": "unused-token", "api_base": "http://127.0.0.1:9",
+            "auth_base": "http://127.0.0.1:9"})
+        cls.user_a = new_test_user(cls.env, login="line_portal_a", groups="base.group_portal",
+                                   name="Aiko Customer")
+        cls.user_b = new_test_user(cls.env, login="line_portal_b", groups="base.group_portal",
+                                   name="Bunta Customer")
+
+    def start_line_emulator(self):
+        """An emulator whose webhooks are queued until flush() (called from the test thread, so
+        the emulator never calls Odoo back from inside an Odoo request)."""
+        url = f"http://127.0.0.1:{config['http_port']}/line/webhook/{self.channel.id}"
+        server = start_emulator(seed=7, webhook_url=url, delivery="queued")
+        self.addCleanup(server.stop)
+        emu = server.emulator
+        self.channel.write({"channel_secret": emu.config.channel_secret,
+                            "access_token": emu.config.access_token,
+                            "line_channel_id": emu.config.channel_id,
+                            "login_channel_id": emu.config.login_channel_id,
+                            "login_channel_secret": emu.config.login_channel_secret,
+                            "api_base": server.base_url, "auth_base": server.base_url})
+        return emu
+
+    def process_events(self):
+        return self.env["line.webhook.event"]._cron_process()
+
+    def signed_post(self, body, secret=SECRET, channel=None):
+        raw = json.dumps(body).encode() if not isinstance(body, bytes) else body
+        channel = channel or self.channel
+        return self.url_open(f"/line/webhook/{channel.id}", data=raw, headers={
+            "Content-Type": "application/json",
+            "X-Line-Signature": compute_signature(secret, raw)})
+
+    @staticmethod
+    def link_token_from(inbox):
+        """The linkToken of the last "link your account" button the bot sent."""
+        for entry in reversed(inbox):
+            text = json.dumps(entry["message"])
+            found = re.search(r"/line/link\?linkToken=([^\"&]+)", text)
+            if found:
+                return found.group(1)
+        return None
+
+    @staticmethod
+    def nonce_from(location):
+        return parse_qs(urlsplit(location).query)["nonce"][0]
+
+    @staticmethod
+    def csrf_from(html):
+        return re.search(r'name="csrf_token"\s+value="([^"]+)"', html).group(1)
