@@ -278,11 +278,17 @@ class EmulatorApp:
         return json_response(status, body, headers)
 
 
+# Secrets a client sends in forms are masked in the request log, which notebooks print.
+SECRET_FIELDS = {"client_secret", "client_assertion"}
+
+
 def _loggable_body(request):
     ctype = request.mimetype or ""
     if ctype == "application/x-www-form-urlencoded":
         # Read through request.form: once a handler parsed the form, get_data() is empty.
-        return dict(request.form) or None
+        form = {key: ("***" if key in SECRET_FIELDS else value)
+                for key, value in request.form.items()}
+        return form or None
     raw = request.get_data(cache=True)
     if not raw:
         return None

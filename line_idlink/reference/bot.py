@@ -99,7 +99,9 @@ class Handlers:
 
     def act(self, event, action):
         app, user_id, token = self.app, event.user_id, event.reply_token
-        customer = app.customer_for(user_id) if user_id else None
+        if not user_id:  # a group or room without the sender's id: nothing is personal here
+            return "ignored"
+        customer = app.customer_for(user_id)
         if action == "link":
             if customer is not None:
                 app.reply(token, messages.text(

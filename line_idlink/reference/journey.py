@@ -48,12 +48,14 @@ class Journey:
         self.out = out
         self.emu = Emulator(seed=seed, delivery="sync")
         self.line = EmulatorServer(self.emu, host=host, port=emulator_port).start()
-        self.shop = None
         self.browsers = []
-        self.shop = ReferenceServer(
-            db_path, LineSettings.from_emulator(self.line), host=host,
-            port=app_port, clock=self.emu.clock.now,
-            backoff=Backoff(base=0.05, cap=0.5, seed=seed)).start()
+        try:
+            self.shop = ReferenceServer(
+                db_path, LineSettings.from_emulator(self.line), host=host, port=app_port,
+                clock=self.emu.clock.now, backoff=Backoff(base=0.05, cap=0.5, seed=seed)).start()
+        except BaseException:
+            self.line.stop()
+            raise
         self.app = self.shop.app
         self.emu.config.webhook_url = f"{self.shop.url}/line/webhook"
         self.users = {name: self.emu.add_user(name) for name, _email in USERS}
@@ -65,8 +67,7 @@ class Journey:
     def stop(self):
         for browser in self.browsers:
             browser.close()
-        if self.shop is not None:
-            self.shop.stop()
+        self.shop.stop()
         self.line.stop()
 
     # Printing and checking ----------------------------------------------------------------
