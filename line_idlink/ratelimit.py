@@ -32,7 +32,17 @@ LINE_LIMITS = {
     "getRichMenuBatchProgress": (100, HOUR),
     "richMenuBatch": (3, HOUR),
     "getRichMenuList": (10, SECOND),
+    "getStatisticsPerUnit": (60, HOUR),
+    "getMessageEvent": (60, HOUR),
+    "getNumberOfMessageDeliveries": (60, HOUR),
+    "getNumberOfFollowers": (60, HOUR),
+    "getFriendsDemographics": (60, HOUR),
 }
+# Every audience-management endpoint: 60 requests per minute.
+LINE_LIMITS.update({endpoint: (60, MINUTE) for endpoint in (
+    "createAudienceGroup", "addAudienceToAudienceGroup", "createAudienceForUploadingUserIds",
+    "addUserIdsToAudience", "getAudienceData", "updateAudienceGroupDescription",
+    "deleteAudienceGroup", "getAudienceGroups")})
 
 
 class RateLimiter:

@@ -19,6 +19,11 @@
         "views/line_menus.xml",
         "views/portal_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "line_idlink_addon/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": True,
 }

@@ -7,31 +7,8 @@ are sliding, and only admitted requests count; a 429 is not processed at all.
 import collections
 import threading
 
-SECOND, MINUTE, HOUR = 1, 60, 3600
-
-DEFAULT_LIMIT = (2000, SECOND)
-# operationId -> (requests, per seconds). Sources: LINE_FACTS.md §4.5.
-LIMITS = {
-    "multicast": (200, SECOND),
-    "narrowcast": (60, HOUR),
-    "broadcast": (60, HOUR),
-    "createRichMenu": (100, HOUR),
-    "deleteRichMenu": (100, HOUR),
-    "deleteRichMenuAlias": (100, HOUR),
-    "getRichMenuBatchProgress": (100, HOUR),
-    "richMenuBatch": (3, HOUR),
-    "getRichMenuList": (10, SECOND),
-    "getStatisticsPerUnit": (60, HOUR),
-    "getMessageEvent": (60, HOUR),
-    "getNumberOfMessageDeliveries": (60, HOUR),
-    "getNumberOfFollowers": (60, HOUR),
-    "getFriendsDemographics": (60, HOUR),
-}
-# LINE: every audience-management endpoint is limited to 60 requests per minute.
-LIMITS.update({endpoint: (60, MINUTE) for endpoint in (
-    "createAudienceGroup", "addAudienceToAudienceGroup", "createAudienceForUploadingUserIds",
-    "addUserIdsToAudience", "getAudienceData", "updateAudienceGroupDescription",
-    "deleteAudienceGroup", "getAudienceGroups")})
+# LINE's published table lives once, in the client-side limiter; the emulator enforces the same.
+from ..ratelimit import DEFAULT_LIMIT, LINE_LIMITS as LIMITS
 
 
 class RateLimiter:

@@ -49,12 +49,14 @@ class LineSendMessage(models.TransientModel):
             except LineCallFailed as exc:
                 raise UserError(str(exc)) from exc
             if not result.ok:
-                self.partner_id.message_post(body=_(
+                self.partner_id.sudo().message_post(body=_(
                     "LINE message to %(name)s failed: %(error)s (retry key %(key)s).",
                     name=identity.display_name, error=str(result.error), key=key))
                 continue
             sent.append(identity.display_name)
         if sent:
-            self.partner_id.message_post(body=_("LINE message sent to %(names)s: %(body)s",
+            # sudo: a LINE agent may lack write access on the customer, yet the note must be
+            # kept (the author stays the agent: sudo keeps env.user)
+            self.partner_id.sudo().message_post(body=_("LINE message sent to %(names)s: %(body)s",
                                                 names=", ".join(sent), body=self.body))
         return {"type": "ir.actions.act_window_close"}
