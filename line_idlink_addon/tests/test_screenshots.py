@@ -55,7 +55,7 @@ class TestScreens(LineCommon, HttpCase):
             (pathlib.Path(folder) / name).write_bytes(shots[0])
 
     def test_screens(self):
-        self.capture("line_agent", f"/odoo/line.channel/{self.channel.id}",
+        self.capture("admin", f"/odoo/line.channel/{self.channel.id}",
                      "line_idlink_screen_settings", "odoo-settings.png")
         self.capture("line_agent", f"/odoo/res.partner/{self.user_a.partner_id.id}",
                      "line_idlink_screen_partner", "odoo-partner-line-tab.png")
