@@ -6,7 +6,7 @@
     "author": "LINE ID Link",
     "license": "LGPL-3",
     "depends": ["mail", "portal", "auth_signup", "web"],
-    "external_dependencies": {"python": ["line_idlink", "linebot", "jwt"]},
+    "external_dependencies": {"python": ["line-idlink", "line-bot-sdk", "PyJWT"]},
     "data": [
         "security/line_security.xml",
         "security/ir.model.access.csv",

@@ -27,7 +27,7 @@ def test_manifest(manifest):
     assert manifest["version"] == "18.0.1.0.0"
     assert manifest["license"] == "LGPL-3"
     assert {"mail", "portal", "auth_signup"} <= set(manifest["depends"])
-    assert set(manifest["external_dependencies"]["python"]) >= {"line_idlink", "linebot", "jwt"}
+    assert set(manifest["external_dependencies"]["python"]) >= {"line-idlink", "line-bot-sdk", "PyJWT"}
 
 
 def test_depends_only_on_community_modules(manifest):
