@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request, Response
 
 from . import routing
-from .errors import QUOTA_EXCEEDED, RATE_LIMITED, RETRY_KEY_ACCEPTED, UNAUTHORIZED, LineError
+from .errors import RATE_LIMITED, RETRY_KEY_ACCEPTED, UNAUTHORIZED, LineError
 
 # Prefixes of LINE's API paths: an unknown path under them is a LINE endpoint we do not emulate.
 LINE_PREFIXES = ("/v2/bot/", "/bot/", "/v2/oauth/", "/oauth2/", "/liff/", "/friendship/", "/user/v1/",
@@ -299,5 +299,3 @@ def _loggable_body(request):
             return raw.decode("utf-8", "replace")
     return f"<{len(raw)} bytes {ctype}>"
 
-
-QUOTA_ERROR = QUOTA_EXCEEDED  # re-exported for handlers
