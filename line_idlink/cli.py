@@ -125,5 +125,20 @@ def run_reference(args):
     return run(args)
 
 
+# bench -----------------------------------------------------------------------------------
+def _bench_arguments(parser):
+    from .bench.__main__ import add_arguments
+
+    add_arguments(parser)
+
+
+@subcommand("bench", "Run the benchmarks against the emulator and print measured figures beside "
+                     "the product targets", _bench_arguments)
+def run_bench(args):
+    from .bench.__main__ import run
+
+    return run(args)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,62 @@
+"""``python -m line_idlink.bench [NAME] [--full] [--n N]``: run one benchmark, or all of them.
+
+Exit status 1 when a correctness check fails (a duplicate, a lost message, an accepted forgery);
+a speed target that is missed is a measurement, printed as FAIL in its table, not an error.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from . import ALL, CORE, load
+from .table import FAIL, render
+
+
+def add_arguments(parser):
+    parser.add_argument("name", nargs="?", choices=ALL, metavar="NAME",
+                        help=f"one of {', '.join(ALL)} (default: {', '.join(CORE)}, and richmenu "
+                             "when ODOO_SRC is set)")
+    parser.add_argument("--full", action="store_true",
+                        help="PRODUCT.md's sizes (1M campaign, 100k faults...): takes longer")
+    parser.add_argument("--n", type=int, default=None,
+                        help="size (recipients, sends, identities...) of the benchmark")
+
+
+def run(args):
+    if args.n is not None and args.n < 1:
+        print("bench: --n must be at least 1", file=sys.stderr)
+        return 2
+    names = [args.name] if args.name else list(CORE) + (["richmenu"] if os.environ.get(
+        "ODOO_SRC") else [])
+    if not args.name and not os.environ.get("ODOO_SRC"):
+        print("bench: SKIPPED richmenu: set ODOO_SRC (an Odoo 18.0 source tree) and ODOO_PY (its "
+              "Python) to run it", flush=True)
+    loadavg = os.getloadavg()
+    print(f"bench: {os.cpu_count()} CPU(s), load average "
+          + " ".join(f"{value:.2f}" for value in loadavg)
+          + " (other work on the machine slows every figure)", flush=True)
+    failed_checks = []
+    for name in names:
+        module = load(name)
+        n = args.n or (module.FULL_N if args.full else module.DEFAULT_N)
+        started = time.perf_counter()
+        title, rows = module.run(n)
+        print(render(title, rows))
+        print(f"   ({time.perf_counter() - started:.1f} s)\n", flush=True)
+        failed_checks += [f"{name}: {row.metric}" for row in rows
+                          if row.check and row.verdict == FAIL]
+    if failed_checks:
+        print("bench: correctness checks FAILED: " + "; ".join(failed_checks), file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

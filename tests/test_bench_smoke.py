@@ -1,0 +1,97 @@
+"""Each benchmark runs at a tiny size and its correctness checks hold (no duplicate, nothing
+lost, no forged webhook accepted). Speed figures are printed by scripts/bench, never asserted."""
+
+import pytest
+
+from line_idlink.bench import __main__ as bench_main
+from line_idlink.bench import campaign, faults, push, richmenu, table, webhooks
+from line_idlink.bench.common import JsonCampaignStore, SimulatedKill
+from line_idlink.campaign import Batch
+
+
+def checks(rows):
+    return {row.metric.strip(): row for row in rows if row.check}
+
+
+def assert_checks_pass(rows, *required):
+    found = checks(rows)
+    for metric in required:
+        assert metric in found, f"missing check {metric!r}: {sorted(found)}"
+    failing = {m: r.measured for m, r in found.items() if r.verdict != table.PASS}
+    assert not failing, failing
+
+
+def test_campaign_sends_everyone_once_in_500s():
+    title, rows = campaign.run(1_201)
+    assert_checks_pass(rows, "duplicates (emulator deliveries)", "lost (emulator deliveries)",
+                       "recipients sent (runner report)")
+    assert checks(rows)["multicast requests made"].measured == "3"  # 500 + 500 + 201
+    assert rows[0].metric == "dispatch rate (send phase)" and rows[0].ratio
+
+
+def test_push_compares_sender_with_bare_loop():
+    _, rows = push.run(60)
+    assert_checks_pass(rows, "Sender results ok", "users without exactly 1 bare + 1 ours")
+    assert checks(rows)["distinct retry keys sent (warm-up included)"].measured == "80"
+    assert "bare SDK loop" in rows[0].target
+
+
+def test_faults_lose_nothing_and_send_nothing_twice():
+    _, rows = faults.run(400)
+    assert_checks_pass(rows, "duplicates (inboxes)", "lost (inboxes)",
+                       "messages in the wrong inbox", "process kills simulated")
+    by_metric = {row.metric.strip(): row.measured for row in rows}
+    assert int(by_metric["5xx injected"]) > 0
+    assert int(by_metric["429 injected (bursts)"]) > 0
+
+
+def test_webhooks_accept_no_forgery():
+    _, rows = webhooks.run(50)
+    assert_checks_pass(rows, "forged/tampered bodies accepted", "re-serialized accepted",
+                       "truncated accepted", "events stored (SQLite)")
+    assert checks(rows)["valid bodies accepted"].measured == "1,000"
+
+
+def test_richmenu_says_plainly_that_it_skipped_without_odoo(monkeypatch, capsys):
+    monkeypatch.delenv("ODOO_SRC", raising=False)
+    title, rows = richmenu.run(10)
+    assert title.endswith("SKIPPED")
+    assert "ODOO_SRC is not set" in rows[0].measured
+    assert "SKIPPED richmenu" in capsys.readouterr().err
+
+
+def test_store_kill_leaves_the_batch_unsaved():
+    store = JsonCampaignStore(kills=[(2, "sent")])
+    batch = Batch("00001", "push", [[1, "U" + "0" * 32]], [{"type": "text", "text": "x"}])
+    store.save_batches("c", [batch])
+    batch.state = "sending"
+    store.save_batch("c", batch)
+    batch.state = "sent"
+    with pytest.raises(SimulatedKill):
+        store.save_batch("c", batch)
+    assert store.load_batches("c")[0].state == "sending"
+    store.save_batch("c", batch)  # one kill per entry: the next save goes through
+    assert store.load_batches("c")[0].state == "sent"
+
+
+def test_exit_status_is_1_only_when_a_check_fails(monkeypatch, capsys):
+    def fake_run(n):
+        return "fake", [table.at_most("speed", 2.0, 1.0, "s"), table.exactly("duplicates", 1, 0)]
+
+    monkeypatch.setattr(webhooks, "run", fake_run)
+    assert bench_main.main(["webhooks", "--n", "5"]) == 1
+    out, err = capsys.readouterr()
+    assert "speed" in out and "FAIL" in out
+    assert "webhooks: duplicates" in err
+
+    monkeypatch.setattr(webhooks, "run", lambda n: ("fake", [table.at_most("speed", 2.0, 1.0)]))
+    assert bench_main.main(["webhooks"]) == 0  # a missed speed target is a figure, not an error
+
+
+def test_table_ratios_read_against_their_targets():
+    row = table.ratio_at_least("rate", 95_000.0, 100_000, 0.95, "r/s", "ceiling")
+    assert (row.ratio, row.verdict) == ("0.95", table.PASS)
+    assert table.ratio_at_least("rate", 90_000.0, 100_000, 0.95).verdict == table.FAIL
+    assert table.at_most("calls", 201, 200).verdict == table.FAIL
+    text = table.render("t", [row])
+    assert "metric" in text.splitlines()[1] and "ceiling" in text
