@@ -104,6 +104,12 @@ def _check_retry_key(key):
     return str(key)
 
 
+def _check_flag(value, name="notificationDisabled"):
+    if not isinstance(value, bool):
+        raise InvalidMessages(f"{name} is true or false, got {value!r}")
+    return value
+
+
 def check_aggregation_unit(unit):
     if unit is None:
         return None
@@ -192,9 +198,10 @@ class Sender:
         if not isinstance(to, str) or not to:
             raise InvalidMessages("push needs a recipient id ('to')")
         units = check_aggregation_unit(aggregation_unit)
-        request = PushMessageRequest(to=to, messages=to_messages(messages),
-                                     notification_disabled=notification_disabled,
-                                     custom_aggregation_units=units)
+        _check_flag(notification_disabled)
+        request = PushMessageRequest.construct(to=to, messages=to_messages(messages),
+                                               notification_disabled=notification_disabled,
+                                               custom_aggregation_units=units)
         return self._send_with_key("pushMessage", [to], request, retry_key, key_store,
                                    self.caller.api.push_message_with_http_info)
 
@@ -209,9 +216,12 @@ class Sender:
                                                           for u in user_ids):
             raise InvalidMessages("multicast userIds must be distinct non-empty strings")
         units = check_aggregation_unit(aggregation_unit)
-        request = MulticastRequest(to=user_ids, messages=to_messages(messages),
-                                   notification_disabled=notification_disabled,
-                                   custom_aggregation_units=units)
+        _check_flag(notification_disabled)
+        # Every field is checked above (the messages are SDK models already), so the request is
+        # built without pydantic re-validating 500 userIds one by one (~3 ms per request).
+        request = MulticastRequest.construct(to=user_ids, messages=to_messages(messages),
+                                             notification_disabled=notification_disabled,
+                                             custom_aggregation_units=units)
         return self._send_with_key("multicast", user_ids, request, retry_key, key_store,
                                    self.caller.api.multicast_with_http_info)
 

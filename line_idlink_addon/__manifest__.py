@@ -11,15 +11,22 @@
         "security/line_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/line_rich_menu_cron.xml",
+        "views/line_rich_menu_views.xml",
         "views/line_channel_views.xml",
         "views/line_identity_views.xml",
         "views/line_webhook_event_views.xml",
         "wizard/line_send_message_views.xml",
         "views/res_partner_views.xml",
+        "views/res_users_views.xml",
         "views/line_menus.xml",
+        "views/line_rich_menu_menus.xml",
         "views/portal_templates.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "line_idlink_addon/static/src/rich_menu_editor/*",
+        ],
         "web.assets_tests": [
             "line_idlink_addon/static/tests/tours/*.js",
         ],

@@ -1,9 +1,13 @@
 """What every benchmark shares: an emulator on 127.0.0.1 with a ticking clock, friends created
-straight in its state, a JSON campaign store that can simulate a crash, and memory figures."""
+straight in its state (in this process, or in a child process: :class:`ChildEmulator`), a JSON
+campaign store that can simulate a crash, and memory figures."""
 
 import collections
 import json
+import os
 import resource
+import subprocess
+import sys
 import time
 
 from ..campaign import Batch
@@ -60,6 +64,115 @@ class BenchEmulator:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class ChildEmulator:
+    """The same benchmark emulator in a SEPARATE process (``python -m line_idlink.bench.common``),
+    so client and emulator each get a core and a GIL of their own, as a client and LINE would.
+
+    It prints one JSON line (base URL, access token, the friends' userIds), then answers one JSON
+    command per line on stdin: ``report`` (deliveries per user, requests, its own handling and CPU
+    time) and ``quit``. Rate limits stay enforced by the emulator, in the child.
+    """
+
+    def __init__(self, friends, seed=1, limits=()):
+        command = [sys.executable, "-m", "line_idlink.bench.common", json.dumps(
+            {"friends": friends, "seed": seed, "limits": list(limits)})]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, bufsize=1)
+        hello = self.process.stdout.readline()
+        if not hello:
+            self.process.wait()
+            raise RuntimeError(f"the child emulator exited ({self.process.returncode})")
+        hello = json.loads(hello)
+        self.base_url = hello["base_url"]
+        self.access_token = hello["access_token"]
+        self.user_ids = hello["user_ids"]
+
+    def configuration(self):
+        from linebot.v3.messaging import Configuration
+
+        return Configuration(host=self.base_url, access_token=self.access_token)
+
+    def ask(self, op, **args):
+        self.process.stdin.write(json.dumps(dict(args, op=op)) + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def report(self, api=None):
+        """``{"delivered": friends with >= 1 message, "duplicates": messages beyond the first per
+        user, "per_user": {messages: friends}, "requests": {endpoint: n}, "throttled": n,
+        "retry_keys": {endpoint: distinct keys},
+        "server_seconds": s, "cpu_seconds": s}`` (CPU of the whole child so far); ``api`` counts
+        only deliveries through that API."""
+        return self.ask("report", api=api)
+
+    def stop(self):
+        if self.process.poll() is None:
+            try:
+                self.ask("quit")
+            except (OSError, ValueError):
+                pass
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _serve_child(options):
+    bench = BenchEmulator(seed=options.get("seed", 1))
+    for endpoint, count, per_seconds in options.get("limits", []):
+        bench.emu.limiter.set_limit(endpoint, count, per_seconds)
+    user_ids = bench.add_friends(options.get("friends", 0))
+    out = sys.stdout
+    out.write(json.dumps({"base_url": bench.server.base_url,
+                          "access_token": bench.emu.config.access_token,
+                          "user_ids": user_ids}) + "\n")
+    out.flush()
+    try:
+        for line in sys.stdin:
+            command = json.loads(line)
+            if command["op"] == "quit":
+                out.write("{}\n")
+                break
+            if command["op"] == "report":
+                with bench.emu.locked():
+                    counts = inbox_counts(bench.emu, command.get("api"))
+                    answer = {"delivered": sum(1 for u in user_ids if counts.get(u)),
+                              "duplicates": sum(c - 1 for c in counts.values() if c > 1),
+                              "per_user": collections.Counter(counts[u] for u in user_ids),
+                              "requests": bench.requests_by_endpoint(),
+                              "throttled": sum(1 for e in bench.emu.request_log
+                                               if e["status"] == 429),
+                              "retry_keys": distinct_retry_keys(bench.emu),
+                              "server_seconds": bench.server_seconds,
+                              "cpu_seconds": cpu_seconds()}
+                out.write(json.dumps(answer) + "\n")
+            out.flush()
+    finally:
+        bench.stop()
+
+
+def distinct_retry_keys(emu):
+    """endpoint -> how many distinct X-Line-Retry-Key values it received."""
+    keys = collections.defaultdict(set)
+    for entry in emu.request_log:
+        if entry.get("retryKey"):
+            keys[entry["endpoint"]].add(entry["retryKey"])
+    return {endpoint: len(values) for endpoint, values in keys.items()}
+
+
+def cpu_seconds():
+    """User + system CPU time of this process so far."""
+    times = os.times()
+    return times.user + times.system
 
 
 class SimulatedKill(BaseException):
@@ -134,3 +247,7 @@ class Stopwatch:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.started
+
+
+if __name__ == "__main__":
+    _serve_child(json.loads(sys.argv[1]))

@@ -1,21 +1,24 @@
 """LINE Login: "Link with LINE" on /my/line and "Log in with LINE" on /web/login and signup.
 
-Flow: ``/line/login/start`` stores state, nonce and the PKCE verifier in the Odoo session and
-redirects to LINE (``bot_prompt=normal``); ``/line/login/callback`` checks them through
+Flow: ``/line/login/start`` stores state, nonce, the PKCE verifier and Odoo's ``redirect``
+target (a same-site path, else ``/my``) in the Odoo session and redirects to LINE
+(``bot_prompt=normal``); ``/line/login/callback`` checks them through
 ``LoginClient.exchange_code`` (server-side code exchange, ID token verified) and then:
 
 - *link* (a logged-in user): ``AccountLinker.link_from_login`` links the partner to ``sub``,
   refused if that LINE user is linked to someone else;
 - *login* (a visitor): a LINE user linked to a partner whose user may log in with LINE
   (``res.users._line_may_login``) is logged in with a one-time ticket (credential type
-  ``line_login``, see ``models/res_users.py``); any other LINE user gets a page "sign up or log
-  in, then we link": ``sub`` waits in the session (10 minutes) and ``/line/login/pending`` links
-  it right after the login. Nobody is ever bound by e-mail address.
+  ``line_login``, see ``models/res_users.py``) and sent to the stored ``redirect`` (so a
+  customer who came from ``/line/link?linkToken=...`` lands back there); any other LINE user
+  gets a page "sign up or log in, then we link": ``sub`` waits in the session (10 minutes) and
+  ``/line/login/pending`` links it right after the login, then shows ``/my/line`` (the
+  ``redirect`` is not carried through that detour). Nobody is ever bound by e-mail address.
 """
 
 import logging
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from odoo import _, http
 from odoo.http import request
@@ -28,12 +31,21 @@ _logger = logging.getLogger(__name__)
 SESSION_REQUEST = "line_login_request"
 SESSION_PENDING = "line_login_pending"
 PENDING_TTL = 600
+MAX_REDIRECT_LENGTH = 2048
 
 
 def _local(url, default="/my"):
-    # only same-site paths: an open redirect would hand the fresh session to another site
-    return url if isinstance(url, str) and url.startswith("/") and not url.startswith("//") \
-        else default
+    """``url`` if it is a relative path on this site, else ``default``.
+
+    An open redirect would send the freshly logged-in visitor to another site, so refuse
+    anything a browser could read as another host: ``//host``, ``/\\host`` (browsers treat ``\\``
+    as ``/``), schemes, control characters (stripped by browsers) and absurd lengths."""
+    if not isinstance(url, str) or not url.startswith("/") or len(url) > MAX_REDIRECT_LENGTH:
+        return default
+    if url.startswith("//") or "\\" in url or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return default
+    parts = urlsplit(url)
+    return default if parts.scheme or parts.netloc else url
 
 
 class LineLoginController(http.Controller):
@@ -107,6 +119,7 @@ class LineLoginController(http.Controller):
                                          partner=user.partner_id.display_name))
             user.partner_id.sudo().message_post(body=_(
                 "LINE account %(name)s linked with LINE Login.", name=identity.display_name))
+            identity._line_rich_menu_refresh()  # the linked menu, applied by the rich-menu cron
         return request.redirect("/my/line?linked=1")
 
     def _login(self, channel, result, redirect):

@@ -4,7 +4,7 @@ from urllib.parse import quote
 from odoo import _, http
 from odoo.http import request
 
-from line_idlink.linking import LinkStartError
+from line_idlink.linking import LinkStartError, LinkStatus
 from line_idlink.storage import digest
 from line_idlink.webhook import InvalidSignature, WebhookError, signature_from_headers
 
@@ -62,11 +62,12 @@ class LineController(http.Controller):
         if request.env.user._is_public():
             target = f"/line/link?linkToken={quote(linkToken or '', safe='')}"
             return request.redirect(f"/web/login?redirect={quote(target, safe='')}")
-        context = self._link_context(linkToken)
-        if context is None:
+        # not named `context`: Odoo's _() reads a local `context` as a dict to find the language
+        found = self._link_context(linkToken)
+        if found is None:
             return self._link_error(_("This link has expired or is unknown. Ask for a new link"
                                       " in the LINE chat."))
-        channel, line_user_id, identity = context
+        channel, line_user_id, identity = found
         return request.render("line_idlink_addon.link_confirm", {
             "link_token": linkToken,
             "line_name": identity.name or _("your LINE account"),
@@ -78,14 +79,24 @@ class LineController(http.Controller):
     @http.route("/line/link/confirm", type="http", auth="user", methods=["POST"], website=True,
                 sitemap=False)
     def line_link_confirm(self, linkToken=None, **kwargs):
-        context = self._link_context(linkToken)
-        if context is None:
+        # not named `context`: Odoo's _() reads a local `context` as a dict to find the language
+        found = self._link_context(linkToken)
+        if found is None:
             return self._link_error(_("This link has expired or is unknown. Ask for a new link"
                                       " in the LINE chat."))
-        channel, line_user_id, _identity = context
+        channel, line_user_id, _identity = found
         try:
             start = channel._line_linker().start_link(request.env.user.partner_id.id,
                                                       line_user_id, linkToken)
         except LinkStartError as exc:
-            return self._link_error(str(exc))
+            # the core's reason is English text for logs: the customer reads a translated one
+            _logger.info("LINE account link refused for channel %s: %s", channel.id, exc)
+            if exc.status == LinkStatus.LINE_USER_TAKEN:
+                return self._link_error(_("This LINE account is already linked to another"
+                                          " customer."), status=409)
+            if exc.status == LinkStatus.USER_MISMATCH:
+                return self._link_error(_("This link was made for another LINE account. Ask"
+                                          " for a new link in the LINE chat."))
+            return self._link_error(_("This link has expired or is unknown. Ask for a new link"
+                                      " in the LINE chat."))
         return request.redirect(start.dialog_url, local=False)

@@ -57,7 +57,7 @@ class ChannelEventHandlers:
         identity.follow_state = "followed"
         identity._line_update_profile(self.api)
         lang = identity._line_lang()
-        identity._line_set_rich_menu(self.api)
+        identity._line_rich_menu_refresh(apply_now=True)
         if identity.linked:
             self._reply(event, [messages.link_done(lang, identity.partner_id.name or None)])
         else:
@@ -106,7 +106,7 @@ class ChannelEventHandlers:
                                          " dialog.", partner=partner.display_name))
             partner.message_post(body=_("LINE account %(name)s linked.",
                                         name=identity.display_name))
-            identity._line_set_rich_menu(self.api)
+            identity._line_rich_menu_refresh(apply_now=True)
         if outcome.ok:
             lang = identity._line_lang()
             self._reply(event, [messages.link_done(lang, identity.partner_id.name or None)])

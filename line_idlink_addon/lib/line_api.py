@@ -12,6 +12,10 @@ from line_idlink.retry import RETRY_ALWAYS, LineApiError, RetriesExhausted
 from line_idlink.richmenu_client import RichMenuClient
 
 
+RICH_MENU_POLL_SECONDS = 40.0
+RICH_MENU_BATCH_TIMEOUT = 1800.0
+
+
 class LineCallFailed(Exception):
     def __init__(self, message, transient=False):
         super().__init__(message)
@@ -28,11 +32,17 @@ def _raise(outcome, endpoint):
 class LineApi:
     """Messaging API calls for one ``line.channel`` record (read its secrets with sudo)."""
 
-    def __init__(self, api_base, access_token, max_attempts=3):
+    def __init__(self, api_base, access_token, max_attempts=3, **timing):
+        """``timing``: ``sleep``/``clock`` (and ``limiter``) passed to the core's Sender: tests
+        inject the emulator's frozen clock so batch polling and backoff never really wait."""
         if not access_token:
             raise LineCallFailed("the channel has no access token")
-        self.sender = Sender((api_base.rstrip("/"), access_token), max_attempts=max_attempts)
-        self.richmenus = RichMenuClient(sender=self.sender)
+        self.sender = Sender((api_base.rstrip("/"), access_token), max_attempts=max_attempts,
+                             **timing)
+        # getRichMenuBatchProgress is limited to 100 calls an hour: polls start after 1 s and back
+        # off to every 40 s at most
+        self.richmenus = RichMenuClient(sender=self.sender, poll_interval=RICH_MENU_POLL_SECONDS,
+                                        batch_timeout=RICH_MENU_BATCH_TIMEOUT)
         self.caller = self.sender.caller
 
     def close(self):
@@ -88,3 +98,13 @@ class LineApi:
                 self.richmenus.unlink_user(user_id)
         except LineApiError as exc:
             raise LineCallFailed(f"rich menu: {exc}", transient=isinstance(exc, RetriesExhausted))
+
+    def delete_rich_menu_alias(self, alias_id):
+        """Delete an alias; False when it was already gone (the core client has no such call)."""
+        outcome = self.caller.call(
+            "deleteRichMenuAlias", lambda **kw: self.caller.api.delete_rich_menu_alias_with_http_info(
+                alias_id, **kw))
+        if outcome.failure is not None and outcome.failure.status == 404:
+            return False
+        _raise(outcome, "deleteRichMenuAlias")
+        return True

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 
 from line_idlink.linking import DEFAULT_AUTH_BASE, AccountLinker
 from line_idlink.login import LoginClient
+from line_idlink.ratelimit import RateLimiter
 from line_idlink.webhook import WebhookReceiver
 
 from ..lib.line_api import LineApi, LineCallFailed
@@ -16,6 +17,7 @@ from ..lib.odoo_storage import OdooStorage
 _logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.line.me"
+_LIMITERS = {}  # (database, channel id) -> the core's RateLimiter shared by this process
 
 
 class LineChannel(models.Model):
@@ -48,10 +50,6 @@ class LineChannel(models.Model):
                             help="Where LINE's account-link dialog and LINE Login live.")
     webhook_url = fields.Char(compute="_compute_webhook_url",
                               help="Enter this URL as the webhook URL in the LINE Developers console.")
-    richmenu_unlinked_id = fields.Char("Rich Menu (not linked)",
-                                       help="Rich menu ID shown to friends who have not linked.")
-    richmenu_linked_id = fields.Char("Rich Menu (linked)",
-                                     help="Rich menu ID shown to friends whose account is linked.")
     identity_ids = fields.One2many("line.identity", "channel_id", string="LINE Users")
     identity_count = fields.Integer(compute="_compute_identity_count")
 
@@ -79,7 +77,16 @@ class LineChannel(models.Model):
     def _line_api(self):
         self.ensure_one()
         channel = self.sudo()
-        return LineApi(channel.api_base, channel.access_token)
+        return LineApi(channel.api_base, channel.access_token, **self._line_api_timing())
+
+    def _line_api_timing(self):
+        """Extra Sender arguments. By default one rate limiter per channel and process, so every
+        call of this worker (cron runs, buttons) counts against the same LINE limits; tests
+        return ``{"sleep": ..., "clock": ...}`` driving the emulator's frozen clock."""
+        key = (self.env.cr.dbname, self.id)
+        if key not in _LIMITERS:
+            _LIMITERS[key] = RateLimiter()
+        return {"limiter": _LIMITERS[key]}
 
     def _line_storage(self):
         self.ensure_one()

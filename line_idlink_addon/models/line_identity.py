@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 
 from line_idlink import messages
 from line_idlink.login import LoginError
+from line_idlink.retry import LineApiError
 from line_idlink.storage import LINK_METHODS
 
 from ..lib.line_api import LineCallFailed
@@ -50,6 +51,22 @@ class LineIdentity(models.Model):
     login_refresh_token = fields.Char(groups="base.group_system", copy=False)
     login_token_expires_at = fields.Datetime("Login Token Expires", groups="base.group_system",
                                              copy=False)
+    # rich menus (lib/rich_menu_sync.py writes these with set-based SQL)
+    rich_menu_id = fields.Many2one("line.rich.menu", "Rich Menu", readonly=True, index=True,
+                                   ondelete="set null",
+                                   help="The rich menu LINE shows this user, as last applied.")
+    rich_menu_rule_id = fields.Many2one("line.rich.menu.rule", "Rich Menu Rule", readonly=True,
+                                        ondelete="set null", help="Why this menu: the rule that "
+                                        "chose it (empty: a preview or no rule).")
+    rich_menu_state = fields.Selection(
+        [("ok", "Up to date"), ("pending", "Pending"), ("error", "Error")], "Rich Menu Status",
+        default="pending", readonly=True, index=True)
+    rich_menu_error = fields.Char("Rich Menu Error", readonly=True)
+    rich_menu_applied_id = fields.Char("Per-user Rich Menu ID", readonly=True, copy=False,
+                                       help="The LINE rich menu id linked to this user (empty: "
+                                            "LINE's default menu).")
+    rich_menu_attempts = fields.Integer(readonly=True, copy=False)
+    rich_menu_retry_at = fields.Datetime("Rich Menu Retry", readonly=True, copy=False)
 
     _sql_constraints = [
         ("line_user_channel_uniq", "unique(channel_id, line_user_id)",
@@ -84,18 +101,35 @@ class LineIdentity(models.Model):
         self.ensure_one()
         return "en" if (self.language or "").startswith("en") else "ja"
 
-    def _line_set_rich_menu(self, api):
-        """Show the linked/unlinked menu configured on the channel (nothing if none is set)."""
-        for identity in self:
-            channel = identity.channel_id
-            menu = channel.richmenu_linked_id if identity.linked else channel.richmenu_unlinked_id
-            if not (menu or channel.richmenu_linked_id or channel.richmenu_unlinked_id):
-                continue
+    def _line_rich_menu_refresh(self, apply_now=False):
+        """The identities' rule may have changed (link, unlink, follow, partner change): mark
+        them pending and wake the rich-menu cron, or apply at once (``apply_now``: one per-user
+        call, used while processing the event so the menu changes in the same cron run). A
+        failure is recorded on the identity and retried by the cron."""
+        identities = self.sudo().filtered(lambda i: i.rich_menu_state != "pending")
+        if identities:
+            identities.write({"rich_menu_state": "pending"})
+        if apply_now:
             try:
-                api.link_rich_menu(identity.line_user_id, menu or None)
-            except LineCallFailed as exc:
-                identity.message_post(body=_("Rich menu not switched: %(error)s",
-                                             error=str(exc)))
+                for channel, records in self.sudo().grouped("channel_id").items():
+                    channel._line_reconcile_rich_menus(records, batch_min_users=None)
+                return
+            except (LineCallFailed, LineApiError) as exc:  # e.g. no access token: cron retries
+                _logger.info("LINE rich menu not applied now: %s", exc)
+        self.env.ref("line_idlink_addon.ir_cron_line_rich_menus").sudo()._trigger()
+
+    def _line_rich_menu_record(self, menu, rule, per_user_id):
+        """Note a menu applied outside the rules (the admin's preview)."""
+        self.sudo().write({"rich_menu_id": menu.id, "rich_menu_rule_id": rule and rule.id,
+                           "rich_menu_applied_id": per_user_id or False,
+                           "rich_menu_state": "ok", "rich_menu_error": False,
+                           "rich_menu_attempts": 0, "rich_menu_retry_at": False})
+
+    def action_apply_rich_menu(self):
+        """Back office: recompute and apply now."""
+        self.check_access("write")
+        self._line_rich_menu_refresh(apply_now=True)
+        return True
 
     # ---- ACTIONS ------------------------------------------------------------------------------
     def action_unlink_line(self):
@@ -119,13 +153,14 @@ class LineIdentity(models.Model):
             partner.message_post(body=_("LINE account %(name)s unlinked by %(author)s.",
                                         name=self.display_name, author=author))
         try:
-            with self.channel_id._line_api() as api:
-                self._line_set_rich_menu(api)
-                if reply_token:
+            if reply_token:
+                with self.channel_id._line_api() as api:
                     api.reply(reply_token, [messages.unlink_done(self._line_lang())])
         except LineCallFailed as exc:
             self.message_post(body=_("LINE not updated after unlinking: %(error)s",
                                      error=str(exc)))
+        self.invalidate_recordset(["linked", "partner_id"])
+        self._line_rich_menu_refresh(apply_now=True)  # back to the default menu
         return True
 
     def _line_store_login_tokens(self, tokens):

@@ -42,6 +42,21 @@ class ResPartner(models.Model):
         positive = (operator == "=") == bool(value)
         return [("id", "in" if positive else "not in", self._line_partner_ids(reachable))]
 
+    def write(self, vals):
+        result = super().write(vals)
+        if set(vals) & self.env["line.rich.menu.rule"]._line_segment_fields():
+            self._line_rich_menu_partners_changed()
+        return result
+
+    def _line_rich_menu_partners_changed(self):
+        """A field read by a segment rule changed: the linked identities of these partners get
+        their menus recomputed (queued; the cron applies them)."""
+        identities = self.env["line.identity"].sudo().search(
+            [("partner_id", "in", self.ids), ("linked", "=", True),
+             ("channel_id.rich_menu_rule_ids.role", "=", "segment")])
+        if identities:
+            identities._line_rich_menu_refresh()
+
     def action_view_line_identities(self):
         self.ensure_one()
         return {"type": "ir.actions.act_window", "name": _("LINE Accounts"),

@@ -51,12 +51,12 @@ class ResUsers(models.Model):
         ticket = credential.get("line_ticket")
         if not isinstance(ticket, str) or not ticket:
             raise AccessDenied()
-        # one statement consumes the ticket: it can authenticate at most once
+        # one statement consumes the ticket: it can authenticate at most once. The expiry is
+        # compared with the same clock that set it (not SQL now(), the transaction's start)
         self.env.cr.execute("""
             UPDATE res_users SET line_login_ticket_hash = NULL, line_login_ticket_expires = NULL
-             WHERE id = %s AND line_login_ticket_hash = %s
-               AND line_login_ticket_expires > now() at time zone 'UTC'
-         RETURNING id""", (self.env.user.id, digest(ticket)))
+             WHERE id = %s AND line_login_ticket_hash = %s AND line_login_ticket_expires > %s
+         RETURNING id""", (self.env.user.id, digest(ticket), fields.Datetime.now()))
         consumed = self.env.cr.fetchone()
         self.env.user.invalidate_recordset(["line_login_ticket_hash",
                                             "line_login_ticket_expires"])

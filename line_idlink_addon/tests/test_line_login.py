@@ -1,8 +1,17 @@
-from urllib.parse import urlsplit
+import datetime
+import html
+import re
+from urllib.parse import quote, urlsplit
+
+from freezegun import freeze_time
 
 import odoo.http
-from odoo.tests import HttpCase, tagged
+from odoo import fields
+from odoo.exceptions import AccessDenied
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
+
+from line_idlink.messages import POSTBACK_LINK
 
 from .common import LineCommon
 
@@ -32,6 +41,33 @@ class TestLineLogin(LineCommon, HttpCase):
         self.assertIn("bot_prompt=normal", location)
         self.assertIn("code_challenge_method=S256", location)
         return location
+
+    def login_button_href(self, page):
+        """The "Log in with LINE" button of a login/signup page, as the browser would follow it."""
+        button = re.search(r'<a\b[^>]*\bo_line_login\b[^>]*>', page.text)
+        self.assertTrue(button, "the page shows Log in with LINE")
+        href = html.unescape(re.search(r'href="([^"]*)"', button.group(0)).group(1))
+        self.assertTrue(href.startswith("/line/login/start?"), href)
+        return href
+
+    def log_in_with_line(self, sim_user, start_url):
+        """Visitor: open start_url, log in at LINE as sim_user; the callback's redirect target."""
+        self.authenticate(None, None)
+        start = self.url_open(start_url, allow_redirects=False)
+        self.assertIn(start.status_code, (302, 303))
+        response = self.callback(self.emu.login.authorize(sim_user, start.headers["Location"]))
+        self.assertEqual(response.status_code, 303, response.text[:500])
+        self.adopt_session(response)
+        self.assertTrue(self.session.uid, "logged in")
+        target = urlsplit(response.headers["Location"])
+        self.assertIn(target.netloc, ("", urlsplit(self.base_url()).netloc), "stays on this site")
+        return target
+
+    def deliver(self):
+        self.env.flush_all()
+        for record in self.emu.flush():
+            self.assertEqual(record.get("status"), 200, record)
+        self.process_events()
 
     def callback(self, location):
         """Open LINE's redirect back to Odoo (as the browser would), without following."""
@@ -147,11 +183,62 @@ class TestLineLogin(LineCommon, HttpCase):
         self.authenticate(None, None)
         response = self.callback(self.emu.login.authorize(aiko, self.start("login")))
         self.assertEqual(response.status_code, 200, "not logged in: asked to log in")
+        self.assertIn("not linked to an account here yet", response.text)
         self.assertFalse(self.session.uid)
-        internal.sudo().line_login_allowed = True
+        # an administrator ticks "Allow Log in with LINE" on the user form (Settings > Users)
+        admin = self.env.ref("base.user_admin")
+        with Form(internal.with_user(admin), view="base.view_users_form") as form:
+            self.assertFalse(form.line_login_allowed)
+            form.line_login_allowed = True
+        self.env.flush_all()
         self.authenticate(None, None)
         response = self.callback(self.emu.login.authorize(aiko, self.start("login")))
-        self.assertEqual(response.status_code, 303, "allowed by the boolean on the user")
+        self.assertEqual(response.status_code, 303, "allowed by the flag on the user form")
+        self.adopt_session(response)
+        self.assertEqual(self.session.uid, internal.id)
+
+    def test_login_flag_is_on_the_user_form_for_administrators_only(self):
+        def form_arch(user):
+            form_view = self.env.ref("base.view_users_form").id  # Settings > Users > a user
+            views = self.env["res.users"].with_user(user).get_views([(form_view, "form")])
+            return views["views"]["form"]["arch"]
+
+        self.assertIn('name="line_login_allowed"', form_arch(self.env.ref("base.user_admin")))
+        # "Access Rights" managers edit users too, but must not open the LINE door
+        manager = new_test_user(self.env, login="line_user_manager",
+                                groups="base.group_user,base.group_erp_manager")
+        self.assertNotIn("line_login_allowed", form_arch(manager))
+
+    def authenticate_with_ticket(self, user, ticket):
+        return self.env["res.users"].authenticate(self.env.cr.dbname, {
+            "type": "line_login", "login": user.login, "line_ticket": ticket},
+            {"interactive": True})
+
+    @mute_logger("odoo.addons.base.models.res_users")
+    def test_login_ticket_is_single_use(self):
+        ticket = self.user_a._line_issue_login_ticket()
+        with self.assertRaises(AccessDenied, msg="a ticket only opens its own user"):
+            self.authenticate_with_ticket(self.user_b, ticket)
+        auth = self.authenticate_with_ticket(self.user_a, ticket)
+        self.assertEqual(auth["uid"], self.user_a.id)
+        with self.assertRaises(AccessDenied, msg="replayed ticket"):
+            self.authenticate_with_ticket(self.user_a, ticket)
+        with self.assertRaises(AccessDenied, msg="a raw LINE userId or empty ticket"):
+            self.authenticate_with_ticket(self.user_a, "")
+
+    @mute_logger("odoo.addons.base.models.res_users")
+    def test_login_ticket_expires_after_60_seconds(self):
+        issued = fields.Datetime.now()
+        with freeze_time(issued):
+            late = self.user_a._line_issue_login_ticket()
+        with freeze_time(issued + datetime.timedelta(seconds=61)), \
+                self.assertRaises(AccessDenied, msg="61 s old"):
+            self.authenticate_with_ticket(self.user_a, late)
+        with freeze_time(issued):
+            prompt = self.user_a._line_issue_login_ticket()
+        with freeze_time(issued + datetime.timedelta(seconds=59)):
+            auth = self.authenticate_with_ticket(self.user_a, prompt)
+        self.assertEqual(auth["uid"], self.user_a.id, "59 s old: still valid")
 
     def test_unlink_revokes_login_tokens(self):
         aiko = self.emu.add_user("Aiko LINE")
@@ -166,3 +253,100 @@ class TestLineLogin(LineCommon, HttpCase):
         self.assertIsNone(self.emu.login.token_record(token), "LINE no longer accepts it")
         self.assertFalse(identity.sudo().login_access_token)
         self.assertTrue(any("revoked" in m.body for m in identity.message_ids), "chatter note")
+
+    def test_log_in_with_line_returns_to_the_account_link_page(self):
+        aiko = self.emu.add_user("Aiko LINE")
+        self.link_with_login("line_portal_a", aiko)
+        # a second LINE account of Aiko's asks the bot to link: the button opens /line/link
+        phone = self.emu.add_user("Aiko Work Phone")
+        phone.follow()
+        self.deliver()
+        phone.postback(POSTBACK_LINK)
+        self.deliver()
+        token = self.link_token_from(phone.inbox)
+        self.assertTrue(token)
+        link_url = f"/line/link?linkToken={quote(token, safe='')}"
+        self.authenticate(None, None)
+        login_page = self.url_open(link_url)
+        self.assertEqual(urlsplit(login_page.url).path, "/web/login", "a visitor must log in")
+        href = self.login_button_href(login_page)
+        self.assertIn("redirect=" + quote(link_url, safe=""), href, "the button keeps the target")
+        target = self.log_in_with_line(aiko, href)
+        self.assertEqual(f"{target.path}?{target.query}", link_url, "back where she was going")
+        self.assertEqual(self.session.uid, self.user_a.id)
+        page = self.url_open(link_url)
+        self.assertEqual(urlsplit(page.url).path, "/line/link", "logged in: no login detour")
+        self.assertIn("Link your LINE account", page.text)
+        self.assertIn("Aiko Work Phone", page.text)
+
+    def test_log_in_with_line_from_signup_keeps_the_target(self):
+        self.env["ir.config_parameter"].set_param("auth_signup.invitation_scope", "b2c")
+        self.env.flush_all()
+        self.authenticate(None, None)
+        page = self.url_open("/web/signup?redirect=" + quote("/my/line", safe=""))
+        self.assertIn("redirect=%2Fmy%2Fline", self.login_button_href(page))
+        plain = self.login_button_href(self.url_open("/web/login"))
+        self.assertNotIn("redirect=", plain, "no target: none invented")
+
+    def test_log_in_with_line_never_redirects_off_site(self):
+        aiko = self.emu.add_user("Aiko LINE")
+        self.link_with_login("line_portal_a", aiko)
+        start = f"/line/login/start?channel={self.channel.id}&mode=login&redirect="
+        for evil in ("https://evil.example", "//evil.example", "/\\evil.example",
+                     "/\tevil.example", "javascript:alert(1)"):
+            with self.subTest(redirect=evil):
+                target = self.log_in_with_line(aiko, start + quote(evil, safe=""))
+                self.assertEqual((target.path, target.query), ("/my", ""), "fallback: /my")
+        target = self.log_in_with_line(aiko, start + quote("/my/line?x=1", safe=""))
+        self.assertEqual(f"{target.path}?{target.query}", "/my/line?x=1", "same-site path kept")
+
+    def speaks_japanese(self, user):
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_idlink_addon"], ["ja_JP"],
+                                                        overwrite=True)
+        user.lang = "ja_JP"
+        self.env.flush_all()
+
+    def test_my_line_page_in_japanese(self):
+        """A Japanese customer reads /my/line in Japanese, unlink notice included."""
+        self.speaks_japanese(self.user_a)
+        self.authenticate("line_portal_a", "line_portal_a")
+        page = self.url_open("/my/line")
+        self.assertEqual(page.status_code, 200)
+        notice = re.search(r'o_line_unlink_notice[^>]*>(.*?)</p>', page.text, re.S)
+        self.assertTrue(notice, "the unlink notice is on the page")
+        self.assertIn("LINEアカウントの連携はいつでも解除できます", notice.group(1))
+        self.assertIn("「マイアカウント > LINE」ページ", notice.group(1))
+        self.assertNotIn("You can unlink", page.text)
+        self.assertIn("お客様のアカウントはLINEと連携されていません", page.text)
+        self.assertIn("LINEで連携", page.text)
+
+    def test_account_link_refusal_in_japanese(self):
+        """/line/link and its refusal speak the customer's language (not the core's English)."""
+        aiko = self.emu.add_user("Aiko LINE")
+        aiko.follow()
+        self.deliver()
+        aiko.postback(POSTBACK_LINK)
+        self.deliver()
+        token = self.link_token_from(aiko.inbox)
+        self.assertTrue(token)
+        self.link_with_login("line_portal_a", aiko)  # meanwhile linked to Aiko's account
+        self.speaks_japanese(self.user_b)
+        self.authenticate("line_portal_b", "line_portal_b")
+        page = self.url_open(f"/line/link?linkToken={quote(token, safe='')}")
+        self.assertIn("LINEアカウントの連携", page.text)
+        self.assertIn("LINEアカウントの連携はいつでも解除できます", page.text)
+        # a LINE account whose profile name is unknown: a translated placeholder, no crash
+        self.identity(aiko).name = False
+        self.env.flush_all()
+        nameless = self.url_open(f"/line/link?linkToken={quote(token, safe='')}")
+        self.assertEqual(nameless.status_code, 200)
+        self.assertIn("お客様のLINEアカウント", nameless.text)
+        with mute_logger("odoo.http"):
+            response = self.url_open("/line/link/confirm", data={
+                "csrf_token": self.csrf_from(page.text), "linkToken": token},
+                allow_redirects=False)
+        self.assertEqual(response.status_code, 409)
+        self.assertIn("このLINEアカウントはすでに別のお客様と連携されています。", response.text)
+        self.assertNotIn("unlink it there first", response.text)
+        self.assertEqual(self.identity(aiko).partner_id, self.user_a.partner_id, "unchanged")

@@ -21,9 +21,7 @@ class TestScreens(LineCommon, HttpCase):
         super().setUpClass()
         cls._line_setup()
         cls.channel.write({"name": "Sakura Shop", "login_channel_id": "2006000001",
-                           "login_channel_secret": "f" * 32,
-                           "richmenu_unlinked_id": "richmenu-" + "0" * 32,
-                           "richmenu_linked_id": "richmenu-" + "1" * 32})
+                           "login_channel_secret": "f" * 32})
         cls.agent = new_test_user(cls.env, login="line_agent", name="Line Agent",
                                   groups="base.group_user,base.group_partner_manager,"
                                          "line_idlink_addon.group_line_admin")

@@ -1,5 +1,7 @@
 """Campaign plans and resumable runs: nobody twice, nobody skipped, whatever crashes when."""
 
+import threading
+
 import pytest
 
 from line_idlink.campaign import (Batch, CampaignMismatch, CampaignRunner, CampaignStore,
@@ -245,3 +247,138 @@ def test_a_stored_plan_is_not_silently_replaced(emulator_server, emu, clock):
     with pytest.raises(CampaignMismatch):
         runner.run("c", [(0, users[0], personal("別"))])
     assert inbox_counts(emu, users) == [1, 1]
+
+
+# Cheaper planning and concurrent sending ---------------------------------------------------------
+def test_an_identical_body_is_validated_once_however_many_recipients(monkeypatch):
+    import line_idlink.campaign as campaign
+
+    calls = []
+    real = campaign.to_messages
+    monkeypatch.setattr(campaign, "to_messages", lambda m: calls.append(m) or real(m))
+    recipients = [(i, f"U{i:032x}", [dict(PROMO[0])]) for i in range(1200)]  # equal, not same
+    recipients.append((1200, "U" + "f" * 32, personal("佐藤")))
+    batches = plan_campaign(recipients)
+    assert len(calls) == 2
+    assert [(b.kind, len(b.recipients)) for b in batches] == [
+        ("multicast", 500), ("multicast", 500), ("multicast", 200), ("push", 1)]
+
+
+def test_a_message_list_reused_and_changed_between_recipients_is_read_each_time():
+    shared = [{"type": "text", "text": "A"}]
+    rows = []
+    for i, text in enumerate(["A", "B", "A"]):
+        shared[0]["text"] = text
+        batches = plan_campaign([(i, f"U{i:032x}", shared)])
+        rows.append(batches[0].messages[0]["text"])
+    assert rows == ["A", "B", "A"]
+
+    def generated():  # one list object mutated in place while the plan is read
+        for i, text in enumerate(["A", "B", "A", "B"]):
+            shared[0]["text"] = text
+            yield i, f"U{i:032x}", shared
+
+    batches = plan_campaign(generated())
+    assert [(b.messages[0]["text"], [r for r, _ in b.recipients]) for b in batches] == [
+        ("A", [0, 2]), ("B", [1, 3])]
+
+    def then_invalid():
+        yield 0, "U" + "0" * 32, shared
+        shared[0]["type"] = "no-such-type"
+        yield 1, "U" + "1" * 32, shared
+
+    with pytest.raises(InvalidMessages, match="recipient 1"):
+        plan_campaign(then_invalid())
+
+
+class ThreadRecordingStore(MemoryCampaignStore):
+    def __init__(self):
+        super().__init__()
+        self.threads = set()
+
+    def save_batch(self, campaign_id, batch):
+        self.threads.add(threading.current_thread().name)
+        super().save_batch(campaign_id, batch)
+
+
+def test_concurrent_batches_really_overlap_and_the_store_stays_on_one_thread():
+    from line_idlink.messaging import SendResult
+
+    in_flight = threading.Barrier(3, timeout=30)  # breaks (and the test fails) if sequential
+
+    class OverlapSender:
+        key_factory = staticmethod(lambda: "123e4567-e89b-12d3-a456-426614174000")
+
+        def multicast(self, user_ids, messages, retry_key, **options):
+            in_flight.wait()
+            return SendResult("multicast", "sent", list(user_ids), retry_key, "req", attempts=1)
+
+    store = ThreadRecordingStore()
+    runner = CampaignRunner(OverlapSender(), store, concurrency=3)
+    report = runner.run("c", [(i, f"U{i:032x}", PROMO) for i in range(1500)])
+    assert report.counts == {"sent": 1500}
+    assert [b.state for b in store.load_batches("c")] == ["sent"] * 3
+    assert store.threads == {threading.current_thread().name}
+    with pytest.raises(ValueError):
+        CampaignRunner(OverlapSender(), store, concurrency=0)
+
+
+def test_concurrent_run_with_a_drop_after_acceptance_resumes_exactly_once(emulator_server, emu,
+                                                                           clock):
+    users = make_friends(emu, 2600)  # 6 batches
+    store = MemoryCampaignStore()
+    emu.faults.add({"endpoint": "multicast", "action": "drop", "when": "after", "nth": 3})
+    first = CampaignRunner(new_sender(emulator_server, clock, max_attempts=1), store,
+                           concurrency=4)
+    with pytest.raises(RetriesExhausted):
+        first.run("c", [(i, u, PROMO) for i, u in enumerate(users)])
+    states = [b.state for b in store.load_batches("c")]
+    assert states.count("sending") == 1  # the dropped one: outcome unknown, key kept
+    assert set(states) <= {"sent", "sending", "pending"}  # nothing failed for good
+
+    second = CampaignRunner(new_sender(emulator_server, clock), store, concurrency=4)
+    report = second.run("c")
+    assert report.done and report.counts == {"sent": 2600}
+    assert set(inbox_counts(emu, users)) == {1}
+    statuses = [e["status"] for e in emu.requests_for("multicast")]
+    assert statuses.count(409) == 1 and statuses.count(None) == 1  # the dropped one, resumed
+    assert len({e["retryKey"] for e in emu.requests_for("multicast")}) == 6
+
+
+class KilledStore(MemoryCampaignStore):
+    """Dies (like a killed process) on the n-th "sent" save; later saves never happen."""
+
+    def __init__(self, on_sent):
+        super().__init__()
+        self.on_sent, self.sent_saves, self.dead = on_sent, 0, False
+
+    def save_batch(self, campaign_id, batch):
+        if self.dead:
+            raise AssertionError("a dead process stored something")
+        if batch.state == "sent":
+            self.sent_saves += 1
+            if self.sent_saves == self.on_sent:
+                self.dead = True
+                raise SystemExit("killed while other batches were in flight")
+        super().save_batch(campaign_id, batch)
+
+
+def test_concurrent_run_killed_mid_flight_resumes_exactly_once(emulator_server, emu, clock):
+    users = make_friends(emu, 3000)  # 6 batches, 4 in flight when the kill comes
+    store = KilledStore(on_sent=2)
+    recipients = [(i, u, PROMO) for i, u in enumerate(users)]
+    with pytest.raises(SystemExit):
+        CampaignRunner(new_sender(emulator_server, clock), store, concurrency=4).run("c",
+                                                                                      recipients)
+    store.dead = False  # a new process
+    stored = store.load_batches("c")
+    assert [b.state for b in stored].count("sent") == 1
+    assert all(b.retry_key for b in stored if b.state == "sending")
+    delivered_before = sum(inbox_counts(emu, users))
+
+    report = CampaignRunner(new_sender(emulator_server, clock), store, concurrency=4).run("c")
+    assert report.done and report.counts == {"sent": 3000}
+    assert set(inbox_counts(emu, users)) == {1}
+    statuses = [e["status"] for e in emu.requests_for("multicast")]
+    assert statuses.count(200) == 6  # each batch delivered by exactly one request
+    assert statuses.count(409) == delivered_before // 500 - 1  # in flight, result never stored

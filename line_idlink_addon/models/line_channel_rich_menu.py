@@ -1,0 +1,193 @@
+import base64
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.misc import file_open
+
+from line_idlink.richmenu import image_info
+from line_idlink.richmenu_client import DEFAULT_BATCH_MIN_USERS
+
+from ..lib.rich_menu_sync import RichMenuSync
+
+_logger = logging.getLogger(__name__)
+
+READY_MADE_IMAGES = {"unlinked": "line_idlink_addon/static/img/richmenu_unlinked.png",
+                     "linked": "line_idlink_addon/static/img/richmenu_linked.png"}
+# the ready-made linked menu: (label, postback preset), laid out 2x2 on a full-height image and
+# 4 across on a half-height one
+LINKED_AREAS = [("連携解除", "unlink"), ("注文履歴", "orders"), ("ポイント", "points"),
+                ("会員証", "member_card")]
+
+
+class LineChannel(models.Model):
+    """Rich menus of a channel: rules, the ready-made pair, and applying them to LINE users."""
+
+    _inherit = "line.channel"
+
+    rich_menu_rule_ids = fields.One2many("line.rich.menu.rule", "channel_id",
+                                         string="Rich Menu Rules")
+    rich_menu_ids = fields.One2many("line.rich.menu", "channel_id", string="Rich Menus")
+    rich_menu_count = fields.Integer(compute="_compute_rich_menu_count")
+    rich_menu_default_line_id = fields.Char("LINE Default Rich Menu", readonly=True, copy=False,
+                                            help="The menu last set as LINE's default menu.")
+    # formerly typed-in ids; now read from the rules and their published menus
+    richmenu_unlinked_id = fields.Char("Rich Menu (not linked)", compute="_compute_richmenu_ids",
+                                       help="LINE id of the default rule's menu (everyone who "
+                                            "has no per-user menu).")
+    richmenu_linked_id = fields.Char("Rich Menu (linked)", compute="_compute_richmenu_ids",
+                                     help="LINE id of the linked customers' rule's menu.")
+
+    @api.depends("rich_menu_rule_ids.rich_menu_id.line_rich_menu_id", "rich_menu_rule_ids.role",
+                 "rich_menu_rule_ids.active")
+    def _compute_richmenu_ids(self):
+        for channel in self:
+            by_role = {}
+            rules = channel.sudo().rich_menu_rule_ids.filtered(
+                lambda r: r.rich_menu_id.state == "published")
+            for rule in rules.sorted(lambda r: (r.sequence, r.id)):
+                by_role.setdefault(rule.role, rule.rich_menu_id.line_rich_menu_id)
+            channel.richmenu_unlinked_id = by_role.get("default", False)
+            channel.richmenu_linked_id = by_role.get("linked", False)
+
+    def _compute_rich_menu_count(self):
+        groups = self.env["line.rich.menu"]._read_group(
+            [("channel_id", "in", self.ids)], ["channel_id"], ["__count"])
+        counts = {channel.id: count for channel, count in groups}
+        for channel in self:
+            channel.rich_menu_count = counts.get(channel.id, 0)
+
+    # ---- APPLYING THE RULES -------------------------------------------------------------------
+    def _line_reconcile_rich_menus(self, identities=None, batch_min_users=DEFAULT_BATCH_MIN_USERS):
+        """Give ``identities`` (a ``line.identity`` recordset or a list of ids of this channel;
+        None = every identity of the channel) the menu their rules choose, now.
+
+        Calls: per-user link for one user, bulk link/unlink in chunks of 500, one batch
+        ``A -> B`` when at least ``batch_min_users`` users of menu A all move to B (``None``: never
+        batch); the batch is polled until done. Every call goes through the channel's rate
+        limiter. Outcomes are stored on the identities (ok / error + retry with backoff).
+
+        Returns ``{"identities", "switched", "unchanged", "failed", "waiting", "calls"}`` where
+        ``calls`` is ``[(operationId, users, x-line-request-id)]``.
+        """
+        self.ensure_one()
+        ids = None
+        if identities is not None:
+            ids = identities.ids if isinstance(identities, models.BaseModel) else list(identities)
+        return RichMenuSync(self).run(ids, batch_min_users=batch_min_users)
+
+    def _line_rich_menu_recompute(self):
+        """Rules or menus changed: every identity of these channels is pending again; the cron
+        applies the changes (in bulk)."""
+        if not self.ids:
+            return
+        self.env["line.identity"].flush_model()
+        self.env.cr.execute("""
+            UPDATE line_identity SET rich_menu_state = 'pending'
+             WHERE channel_id = ANY(%s) AND rich_menu_state IS DISTINCT FROM 'pending'""",
+                            [self.ids])
+        self.env["line.identity"].invalidate_model(["rich_menu_state"])
+        self.env.ref("line_idlink_addon.ir_cron_line_rich_menus")._trigger()
+
+    @api.model
+    def _cron_apply_rich_menus(self):
+        """Apply pending menus and retry failed ones whose backoff elapsed, channel by channel."""
+        now = fields.Datetime.now()
+        self.env["line.identity"].flush_model()
+        self.env.cr.execute("""
+            SELECT channel_id, array_agg(id) FROM line_identity
+             WHERE follow_state IS DISTINCT FROM 'blocked'
+               AND (rich_menu_state = 'pending'
+                    OR (rich_menu_state = 'error' AND rich_menu_retry_at <= %s))
+             GROUP BY channel_id""", [now])
+        pending = dict(self.env.cr.fetchall())
+        done = 0
+        for channel in self.sudo().search([("rich_menu_rule_ids", "!=", False)]):
+            # empty scope: only LINE's default menu is brought in line with the default rule
+            done += channel._line_run_and_commit(pending.pop(channel.id, []))
+        for channel_id, ids in pending.items():  # rules removed: identities go back to none
+            done += self.sudo().browse(channel_id)._line_run_and_commit(ids)
+        return done
+
+    @api.model
+    def _cron_reconcile_rich_menus(self):
+        """Nightly: every identity of every channel that has rules, whatever its state."""
+        done = 0
+        for channel in self.sudo().search([("rich_menu_rule_ids", "!=", False)]):
+            done += channel._line_run_and_commit(None)
+        return done
+
+    def _line_run_and_commit(self, ids):
+        try:
+            with self.env.cr.savepoint():
+                report = self._line_reconcile_rich_menus(ids)
+        except Exception as exc:  # noqa: BLE001 - one channel must not stop the others
+            _logger.exception("LINE rich menus of channel %s not applied", self.id)
+            self.message_post(body=_("Rich menus not applied: %(error)s", error=str(exc)))
+            return 0
+        if not self.env.registry.in_test_mode():
+            self.env.cr.commit()  # one channel's switches survive a later channel's crash
+        return report["identities"]
+
+    # ---- READY-MADE PAIR ----------------------------------------------------------------------
+    def action_create_default_rich_menus(self):
+        """Create the unlinked menu ("連携する") and the linked menu ("連携解除 / 注文履歴 /
+        ポイント / 会員証") from the images shipped in the addon, their default and linked rules,
+        and publish both when the channel can talk to LINE."""
+        self.ensure_one()
+        self.check_access("write")
+        channel = self.sudo()
+        if channel.rich_menu_rule_ids.filtered(lambda r: r.role in ("default", "linked")):
+            raise UserError(_("This channel already has a default or linked rich menu rule."))
+        menus = self.env["line.rich.menu"].sudo()
+        unlinked = menus.create(channel._line_ready_made_values("unlinked"))
+        linked = menus.create(channel._line_ready_made_values("linked"))
+        self.env["line.rich.menu.rule"].sudo().create([
+            {"channel_id": channel.id, "name": _("Not linked (everyone)"), "role": "default",
+             "rich_menu_id": unlinked.id, "sequence": 100},
+            {"channel_id": channel.id, "name": _("Linked customers"), "role": "linked",
+             "rich_menu_id": linked.id, "sequence": 50},
+        ])
+        for menu in unlinked | linked:
+            try:
+                with self.env.cr.savepoint():
+                    menu._line_publish()
+            except UserError as exc:
+                channel.message_post(body=_("The ready-made rich menu %(name)s stays a draft: "
+                                            "%(error)s", name=menu.name, error=str(exc)))
+        return self.action_view_rich_menus()
+
+    def _line_ready_made_values(self, kind):
+        with file_open(READY_MADE_IMAGES[kind], "rb") as handle:
+            data = handle.read()
+        _type, width, height = image_info(data)
+        preset = {(2500, 1686): "full", (2500, 843): "half"}.get((width, height), "custom")
+        values = {"channel_id": self.id, "size_preset": preset, "width": width, "height": height,
+                  "image": base64.b64encode(data),
+                  "image_filename": READY_MADE_IMAGES[kind].rsplit("/", 1)[1]}
+        if kind == "unlinked":
+            values.update(name=_("Not linked"), chat_bar_text="メニュー", area_ids=[(0, 0, {
+                "sequence": 1, "x": 0, "y": 0, "width": width, "height": height,
+                "action_type": "postback", "postback_preset": "link", "label": "連携する",
+                "display_text": "連携する"})])
+            return values
+        columns = 2 if height * 2 > width else 4
+        rows = len(LINKED_AREAS) // columns
+        areas = []
+        for index, (label, preset_name) in enumerate(LINKED_AREAS):
+            col, row = index % columns, index // columns
+            x0, x1 = width * col // columns, width * (col + 1) // columns
+            y0, y1 = height * row // rows, height * (row + 1) // rows
+            areas.append((0, 0, {"sequence": index + 1, "x": x0, "y": y0, "width": x1 - x0,
+                                 "height": y1 - y0, "action_type": "postback",
+                                 "postback_preset": preset_name, "label": label,
+                                 "display_text": label}))
+        values.update(name=_("Linked customers"), chat_bar_text="メニュー", area_ids=areas)
+        return values
+
+    def action_view_rich_menus(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_window", "name": _("Rich Menus"),
+                "res_model": "line.rich.menu", "view_mode": "list,form",
+                "domain": [("channel_id", "=", self.id)],
+                "context": {"default_channel_id": self.id}}

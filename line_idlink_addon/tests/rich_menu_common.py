@@ -1,0 +1,63 @@
+import base64
+
+from line_idlink.emulator.images import solid_png
+
+from .common import LineCommon
+
+RICH_MENU_ENDPOINTS = ("createRichMenu", "setRichMenuImage", "createRichMenuAlias",
+                       "linkRichMenuIdToUser", "linkRichMenuIdToUsers", "richMenuBatch")
+
+
+class RichMenuCommon(LineCommon):
+    """An emulator whose clock drives the LINE client (batch polling and backoff advance it
+    instead of sleeping), and helpers to design menus."""
+
+    def setUp(self):
+        super().setUp()
+        self.emu = self.start_line_emulator()
+        emu = self.emu
+        self.patch(type(self.env["line.channel"]), "_line_api_timing",
+                   lambda channel: {"sleep": emu.advance, "clock": emu.clock.now})
+
+    @staticmethod
+    def png(width=2500, height=843, rgb=(6, 199, 85)):
+        return base64.b64encode(solid_png(width, height, rgb))
+
+    def make_menu(self, name, areas=None, alias=None, preset="half", **values):
+        size = (2500, 1686) if preset == "full" else (2500, 843)
+        vals = {"name": name, "channel_id": self.channel.id, "size_preset": preset,
+                "chat_bar_text": "メニュー", "alias_id": alias, "image": self.png(*size),
+                "area_ids": [(0, 0, area) for area in (areas or [
+                    {"x": 0, "y": 0, "width": size[0], "height": size[1],
+                     "action_type": "postback", "postback_preset": "orders",
+                     "label": name[:20]}])]}
+        vals.update(values)
+        return self.env["line.rich.menu"].create(vals)
+
+    def rule(self, role, menu, sequence=10, domain="[]", name=None):
+        return self.env["line.rich.menu.rule"].create({
+            "channel_id": self.channel.id, "role": role, "rich_menu_id": menu.id,
+            "sequence": sequence, "domain": domain, "name": name or role})
+
+    def friend(self, name="Aiko"):
+        user = self.emu.add_user(name)
+        user.follow()
+        return user
+
+    def linked_identity(self, sim_user, partner):
+        return self.env["line.identity"].sudo().create({
+            "channel_id": self.channel.id, "line_user_id": sim_user.user_id,
+            "name": sim_user.display_name,            "partner_id": partner.id, "linked": True, "follow_state": "followed",
+            "link_method": "messaging_api"})
+
+    def run_rich_menu_cron(self):
+        self.env.flush_all()
+        return self.env["line.channel"]._cron_apply_rich_menus()
+
+    def rich_menu_calls(self):
+        return [e for e in self.emu.request_log if e["endpoint"] in RICH_MENU_ENDPOINTS]
+
+    def shown(self, sim_user):
+        """(richMenuId, source) the emulator shows this user."""
+        menu = sim_user.rich_menu
+        return menu["richMenuId"], menu["source"]
