@@ -27,6 +27,8 @@ def test_campaign_sends_everyone_once_in_500s():
                        "recipients sent (runner report)")
     assert checks(rows)["multicast requests made"].measured == "3"  # 500 + 500 + 201
     assert rows[0].metric == "dispatch rate (send phase)" and rows[0].ratio
+    assert "own process" in rows[0].target  # the checked figure: emulator in a child process
+    assert checks(rows)["same process: multicast requests made"].measured == "3"
 
 
 def test_push_compares_sender_with_bare_loop():
@@ -34,6 +36,7 @@ def test_push_compares_sender_with_bare_loop():
     assert_checks_pass(rows, "Sender results ok", "users without exactly 1 bare + 1 ours")
     assert checks(rows)["distinct retry keys sent (warm-up included)"].measured == "80"
     assert "bare SDK loop" in rows[0].target
+    assert checks(rows)["same process: distinct retry keys"].measured == "80"
 
 
 def test_faults_lose_nothing_and_send_nothing_twice():

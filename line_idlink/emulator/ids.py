@@ -54,6 +54,12 @@ class IdFactory:
     def message_id(self):
         return str(500_000_000_000_000_000 + self._bits(58))
 
+    def message_ids(self, count):
+        """``count`` message ids under one lock: the same stream as ``count`` message_id calls."""
+        with self._lock:
+            getrandbits = self._rng.getrandbits
+            return [str(500_000_000_000_000_000 + getrandbits(58)) for _ in range(count)]
+
     def reply_token(self):
         return self.hex(32)
 

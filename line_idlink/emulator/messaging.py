@@ -134,11 +134,11 @@ class MessagingState:
         return (user.last_message_at is not None
                 and self.emu.clock.now() - user.last_message_at <= NON_FRIEND_PUSH_WINDOW)
 
-    def new_sent_messages(self, messages):
+    def new_sent_messages(self, messages, quote_tokens=True):
         sent = []
         for message in messages:
             entry = {"id": self.emu.ids.message_id()}
-            if message.get("type") in QUOTABLE:
+            if quote_tokens and message.get("type") in QUOTABLE:
                 entry["quoteToken"] = self.emu.ids.quote_token()
             sent.append(entry)
         return sent
@@ -148,20 +148,37 @@ class MessagingState:
         """Put ``messages`` in the inbox of ``user_id`` (no friendship check: callers decide) and
         record the delivery for quota and statistics. Returns the ``sentMessages`` entries."""
         with self.emu.locked():
-            sent = sent or self.new_sent_messages(messages)
-            user = self.emu.users.get(user_id)
-            now_ms = self.emu.clock.now_ms()
-            for message, entry in zip(messages, sent):
-                if user is not None:
-                    user.inbox.append({"api": api, "message": message, "requestId": request_id,
-                                       "messageId": entry["id"], "timestamp": now_ms})
-            self.deliveries.append({
-                "api": api, "requestId": request_id, "userId": user_id,
-                "messageIds": [entry["id"] for entry in sent], "unit": unit,
-                "notificationDisabled": bool(notification_disabled),
-                "time": self.emu.clock.now(),
-            })
+            # Only reply and push answer with sentMessages: for multicast, narrowcast and
+            # broadcast nobody ever sees a quote token, so none is drawn for them.
+            sent = sent or self.new_sent_messages(messages, quote_tokens=False)
+            self._record(user_id, api, messages, request_id, [entry["id"] for entry in sent],
+                         unit, notification_disabled, self.emu.clock.now())
             return sent
+
+    def deliver_many(self, user_ids, api, messages, request_id, *, unit=None,
+                     notification_disabled=False):
+        """:meth:`deliver` to many users in one go (multicast, broadcast, narrowcast): the lock,
+        the clock and the id generator are taken once per request, not once per recipient."""
+        with self.emu.locked():
+            message_ids = iter(self.emu.ids.message_ids(len(user_ids) * len(messages)))
+            now = self.emu.clock.now()
+            for user_id in user_ids:
+                self._record(user_id, api, messages, request_id,
+                             [next(message_ids) for _ in messages], unit, notification_disabled,
+                             now)
+
+    def _record(self, user_id, api, messages, request_id, message_ids, unit,
+                notification_disabled, now):
+        user = self.emu.users.get(user_id)
+        if user is not None:
+            now_ms = int(round(now * 1000))
+            for message, message_id in zip(messages, message_ids):
+                user.inbox.append({"api": api, "message": message, "requestId": request_id,
+                                   "messageId": message_id, "timestamp": now_ms})
+        self.deliveries.append({
+            "api": api, "requestId": request_id, "userId": user_id, "messageIds": message_ids,
+            "unit": unit, "notificationDisabled": bool(notification_disabled), "time": now,
+        })
 
     # Quota --------------------------------------------------------------------------------
     def usage_this_month(self):
@@ -321,10 +338,8 @@ def broadcast(call):
 
 
 def _send_to_many(call, body, api, recipients, unit=None):
-    state = call.emu.messaging
-    for user_id in recipients:
-        state.deliver(user_id, api, body["messages"], call.request_id, unit=unit,
-                      notification_disabled=body.get("notificationDisabled", False))
+    call.emu.messaging.deliver_many(recipients, api, body["messages"], call.request_id, unit=unit,
+                                    notification_disabled=body.get("notificationDisabled", False))
 
 
 def _validate_only(call):

@@ -301,9 +301,8 @@ def _start_sending(state, request_id, job):
     if len(users) < MIN_RECIPIENTS:
         return _fail(job, now, 2, f"Fewer than {MIN_RECIPIENTS} recipients ({len(users)})",
                      len(users))
-    for user_id in users:
-        state.deliver(user_id, "narrowcast", job["messages"], request_id,
-                      notification_disabled=job["notificationDisabled"])
+    state.deliver_many(users, "narrowcast", job["messages"], request_id,
+                       notification_disabled=job["notificationDisabled"])
     job.update(phase="sending", recipients=users, successCount=len(users), failureCount=0,
                targetCount=len(users))
     return None

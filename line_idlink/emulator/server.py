@@ -8,7 +8,13 @@ from .core import Emulator
 
 
 class QuietHandler(WSGIRequestHandler):
-    """No access log: werkzeug's lines would land in notebook cells and break nbval."""
+    """No access log: werkzeug's lines would land in notebook cells and break nbval.
+
+    HTTP/1.1 keeps connections alive as LINE's servers do, so a client's connection pool is
+    reused instead of opening a connection (and a server thread) per request.
+    """
+
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, *args, **kwargs):
         pass

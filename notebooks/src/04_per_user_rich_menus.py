@@ -255,7 +255,9 @@ assert after == {"linked: orders tab": 1203}
 # When *every* user of menu A moves to menu B, a single **batch** operation `link from A to B`
 # replaces the bulk calls. Batch is limited to 3 requests per hour, so `reconcile` uses it only for
 # large moves (by default at least 1,000 users). The client then polls the batch's progress until it
-# reports `succeeded`. Its "sleep" between polls moves the emulator clock forward 10 seconds.
+# reports `succeeded`: batches usually finish within seconds, so the first poll comes after 1 second
+# and the wait doubles up to `poll_interval` (the progress endpoint allows 100 calls an hour). Each
+# "sleep" moves the emulator clock, and this batch is done at the first poll.
 
 # %%
 orders_v2 = RichMenuSpec((2500, 1686), "linked: orders tab v2", "メニュー", orders_tab.areas)

@@ -251,11 +251,11 @@ def test_a_stored_plan_is_not_silently_replaced(emulator_server, emu, clock):
 
 # Cheaper planning and concurrent sending ---------------------------------------------------------
 def test_an_identical_body_is_validated_once_however_many_recipients(monkeypatch):
-    import line_idlink.campaign as campaign
+    import line_idlink.campaign_plan as planning
 
     calls = []
-    real = campaign.to_messages
-    monkeypatch.setattr(campaign, "to_messages", lambda m: calls.append(m) or real(m))
+    real = planning.to_messages
+    monkeypatch.setattr(planning, "to_messages", lambda m: calls.append(m) or real(m))
     recipients = [(i, f"U{i:032x}", [dict(PROMO[0])]) for i in range(1200)]  # equal, not same
     recipients.append((1200, "U" + "f" * 32, personal("佐藤")))
     batches = plan_campaign(recipients)
@@ -382,3 +382,20 @@ def test_concurrent_run_killed_mid_flight_resumes_exactly_once(emulator_server, 
     statuses = [e["status"] for e in emu.requests_for("multicast")]
     assert statuses.count(200) == 6  # each batch delivered by exactly one request
     assert statuses.count(409) == delivered_before // 500 - 1  # in flight, result never stored
+
+
+def test_concurrent_run_stops_at_the_quota_and_finishes_later(emulator_server, emu, clock):
+    users = make_friends(emu, 3000)
+    emu.config.quota = 1300  # room for two batches of 500, not three
+    store = MemoryCampaignStore()
+    runner = CampaignRunner(new_sender(emulator_server, clock), store, concurrency=3)
+    with pytest.raises(QuotaExceeded):
+        runner.run("q", [(i, u, PROMO) for i, u in enumerate(users)])
+    report = runner.report("q")
+    assert report.counts == {"sent": 1000, "pending": 2000}
+    assert all(b.retry_key is None for b in report.batches if b.state == "pending")
+    assert len(emu.requests_for("multicast")) <= 2 + 3  # two sent, then at most 3 in flight
+
+    emu.config.quota = 10_000
+    assert runner.run("q").counts == {"sent": 3000}
+    assert set(inbox_counts(emu, users)) == {1}
