@@ -43,6 +43,18 @@ class LineCommon:
     def process_events(self):
         return self.env["line.webhook.event"]._cron_process()
 
+    def deliver(self):
+        """Deliver the emulator's queued webhooks from the test thread, then run the event cron.
+
+        Flushed first: the Odoo request that receives them runs in its own transaction view.
+        """
+        self.env.flush_all()
+        records = self.emu.flush()
+        for record in records:
+            self.assertEqual(record.get("status"), 200, record)
+        self.process_events()
+        return records
+
     def signed_post(self, body, secret=SECRET, channel=None):
         raw = json.dumps(body).encode() if not isinstance(body, bytes) else body
         channel = channel or self.channel

@@ -63,12 +63,6 @@ class TestLineLogin(LineCommon, HttpCase):
         self.assertIn(target.netloc, ("", urlsplit(self.base_url()).netloc), "stays on this site")
         return target
 
-    def deliver(self):
-        self.env.flush_all()
-        for record in self.emu.flush():
-            self.assertEqual(record.get("status"), 200, record)
-        self.process_events()
-
     def callback(self, location):
         """Open LINE's redirect back to Odoo (as the browser would), without following."""
         parts = urlsplit(location)

@@ -24,15 +24,6 @@ class TestAccountLinkFlow(LineCommon, HttpCase):
         super().setUp()
         self.emu = self.start_line_emulator()
 
-    def deliver(self):
-        """Deliver queued webhooks (from the test thread) and run the event cron."""
-        self.env.flush_all()  # the Odoo request runs in its own transaction view
-        records = self.emu.flush()
-        for record in records:
-            self.assertEqual(record.get("status"), 200, record)
-        self.process_events()
-        return records
-
     def texts(self, user):
         return [json.dumps(entry["message"], ensure_ascii=False) for entry in user.inbox]
 

@@ -24,12 +24,6 @@ class TestRichMenuSwitching(RichMenuCommon, HttpCase):
         self.linked_rule = self.rule("linked", self.linked, sequence=50)
         self.run_rich_menu_cron()
 
-    def deliver(self):
-        self.env.flush_all()
-        for record in self.emu.flush():
-            self.assertEqual(record.get("status"), 200, record)
-        self.process_events()
-
     def identity(self, user):
         return self.env["line.identity"].search([("line_user_id", "=", user.user_id)])
 
