@@ -5,17 +5,11 @@ import json
 import struct
 
 import pytest
-from linebot.v3.messaging import (ApiClient, ApiException, MessagingApi, MessagingApiBlob,
-                                  PostbackAction, RichMenuArea, RichMenuBounds, RichMenuRequest,
+from linebot.v3.messaging import (PostbackAction, RichMenuArea, RichMenuBounds, RichMenuRequest,
                                   RichMenuSize, URIAction)
 
 from line_idlink.emulator.images import solid_png
-
-
-@pytest.fixture
-def line(emulator_server):
-    with ApiClient(emulator_server.messaging_configuration()) as client:
-        yield MessagingApi(client), MessagingApiBlob(client)
+from richmenu_support import error_of, friend
 
 
 def menu_request(name="Main menu", width=2500, height=843):
@@ -36,18 +30,6 @@ def create_menu(line, name="Main menu", image=True):
         blob.set_rich_menu_image(rich_menu_id, body=solid_png(2500, 843),
                                  _headers={"Content-Type": "image/png"})
     return rich_menu_id
-
-
-def friend(emu, name="Aiko"):
-    user = emu.add_user(name)
-    user.record.friendship = "friend"
-    return user.record
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(ApiException) as info:
-        call(*args, **kwargs)
-    return info.value.status, json.loads(info.value.body)
 
 
 def jpeg_header(width, height):

@@ -5,20 +5,14 @@ import json
 
 import pytest
 import requests
-from linebot.v3.messaging import (ApiClient, ApiException, MessagingApi, MessagingApiBlob,
-                                  PostbackAction, RichMenuArea, RichMenuBatchLinkOperation,
+from linebot.v3.messaging import (PostbackAction, RichMenuArea, RichMenuBatchLinkOperation,
                                   RichMenuBatchRequest, RichMenuBatchUnlinkAllOperation,
                                   RichMenuBatchUnlinkOperation, RichMenuBounds,
                                   RichMenuBulkLinkRequest, RichMenuBulkUnlinkRequest,
                                   RichMenuRequest, RichMenuSize)
 
 from line_idlink.emulator.images import solid_png
-
-
-@pytest.fixture
-def line(emulator_server):
-    with ApiClient(emulator_server.messaging_configuration()) as client:
-        yield MessagingApi(client), MessagingApiBlob(client)
+from richmenu_support import error_of, friends
 
 
 @pytest.fixture
@@ -43,19 +37,6 @@ def create_menu(line, name, image=True):
         blob.set_rich_menu_image(rich_menu_id, body=solid_png(2500, 843),
                                  _headers={"Content-Type": "image/png"})
     return rich_menu_id
-
-
-def friends(emu, count, prefix="User"):
-    records = [emu.add_user(f"{prefix} {i}").record for i in range(count)]
-    for record in records:
-        record.friendship = "friend"
-    return records
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(ApiException) as info:
-        call(*args, **kwargs)
-    return info.value.status, json.loads(info.value.body)
 
 
 def run_batch(api, *operations, key=None):

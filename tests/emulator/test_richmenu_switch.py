@@ -1,22 +1,14 @@
 """Rich menu aliases and what a user's taps do: areas, richmenuswitch tabs, clear errors."""
 
-import json
-
 import pytest
-from linebot.v3.messaging import (ApiClient, ApiException, CreateRichMenuAliasRequest,
-                                  MessagingApi, MessagingApiBlob, PostbackAction, RichMenuArea,
+from linebot.v3.messaging import (CreateRichMenuAliasRequest, PostbackAction, RichMenuArea,
                                   RichMenuBounds, RichMenuRequest, RichMenuSize,
                                   RichMenuSwitchAction, UpdateRichMenuAliasRequest)
 from werkzeug.test import Client
 
 from line_idlink.emulator.errors import LineError
 from line_idlink.emulator.images import solid_png
-
-
-@pytest.fixture
-def line(emulator_server):
-    with ApiClient(emulator_server.messaging_configuration()) as client:
-        yield MessagingApi(client), MessagingApiBlob(client)
+from richmenu_support import error_of, friend
 
 
 def tab_menu(line, name, switch_to, image=True):
@@ -34,18 +26,6 @@ def tab_menu(line, name, switch_to, image=True):
         blob.set_rich_menu_image(rich_menu_id, body=solid_png(2500, 843),
                                  _headers={"Content-Type": "image/png"})
     return rich_menu_id
-
-
-def friend(emu, name="Aiko"):
-    user = emu.add_user(name)
-    user.record.friendship = "friend"
-    return user.record
-
-
-def error_of(call, *args, **kwargs):
-    with pytest.raises(ApiException) as info:
-        call(*args, **kwargs)
-    return info.value.status, json.loads(info.value.body)
 
 
 def shown(emu, user):
