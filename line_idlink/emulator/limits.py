@@ -68,6 +68,28 @@ class _Check:
             return False
         return True
 
+    def member(self, obj, key, prop):
+        """``obj[key]`` when it is a JSON object; else None, with the reason recorded."""
+        value = obj.get(key)
+        where = f"{prop}.{key}"
+        if value is None:
+            self.add(where, "must be specified")
+            return None
+        return value if self.obj(value, where) else None
+
+    def typed(self, value, prop, known, what):
+        """The ``type`` of a JSON object when it is one of ``known``; else None, reason recorded."""
+        if not self.obj(value, prop):
+            return None
+        kind = value.get("type")
+        if kind is None:
+            self.add(f"{prop}.type", "must be specified")
+        elif kind not in known:
+            self.add(f"{prop}.type", f"Invalid {what} type '{kind}'")
+        else:
+            return kind
+        return None
+
     def string(self, obj, key, prop, *, required=False, max_len=None, min_len=1):
         value = obj.get(key)
         where = f"{prop}.{key}"
@@ -163,13 +185,9 @@ def validate_action(action, prop, context):
 
 def _action(action, prop, context, label_required):
     c = _Check()
-    if not c.obj(action, prop):
-        return c.errors
-    kind = action.get("type")
+    kind = c.typed(action, prop, ACTION_TYPES, "action")
     if kind is None:
-        return [(f"{prop}.type", "must be specified")]
-    if kind not in ACTION_TYPES:
-        return [(f"{prop}.type", f"Invalid action type '{kind}'")]
+        return c.errors
     if kind == "richmenuswitch" and context != "richmenu":
         c.add(f"{prop}.type", "A richmenuswitch action can only be used in a rich menu")
     if kind in QUICK_REPLY_ONLY and context != "quickreply":
@@ -248,13 +266,9 @@ def validate_messages(messages, prop="messages"):
 
 def validate_message(message, prop):
     c = _Check()
-    if not c.obj(message, prop):
-        return c.errors
-    kind = message.get("type")
+    kind = c.typed(message, prop, MESSAGE_TYPES, "message")
     if kind is None:
-        return [(f"{prop}.type", "must be specified")]
-    if kind not in MESSAGE_TYPES:
-        return [(f"{prop}.type", f"Invalid message type '{kind}'")]
+        return c.errors
     _common(c, message, prop)
     if kind not in _MESSAGE_CHECKS:  # imagemap, template, flex: their own module
         from .limits_rich import RICH_CHECKS

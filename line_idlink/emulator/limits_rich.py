@@ -51,12 +51,9 @@ def _area(c, area, prop):
 
 def _template(c, m, prop):
     c.string(m, "altText", prop, required=True, max_len=ALT_TEXT_MAX)
-    template = m.get("template")
+    template = c.member(m, "template", prop)
     where = f"{prop}.template"
     if template is None:
-        c.add(where, "must be specified")
-        return
-    if not c.obj(template, where):
         return
     kind = c.enum(template, "type", where, ("buttons", "confirm", "carousel", "image_carousel"),
                   required=True)
@@ -110,12 +107,9 @@ def _json_bytes(value):
 
 def _flex(c, m, prop):
     c.string(m, "altText", prop, required=True, max_len=ALT_TEXT_MAX)
-    contents = m.get("contents")
+    contents = c.member(m, "contents", prop)
     where = f"{prop}.contents"
     if contents is None:
-        c.add(where, "must be specified")
-        return
-    if not c.obj(contents, where):
         return
     kind = c.enum(contents, "type", where, ("bubble", "carousel"), required=True)
     if kind == "bubble":
