@@ -22,6 +22,10 @@ Undocumented behaviour chosen here:
 - A batch that fails or is refused (e.g. its 3-per-hour limit) falls back to bulk calls for its
   users; when the client-side limiter has no batch slot left, no batch is planned at all.
 - Bulk calls answer 202 and are applied by LINE later; they count as done when accepted.
+- ``force`` (the nightly reconcile) does not trust the stored per-user menu: LINE's side may have
+  drifted (another tool, a support agent, a lost bulk call), so every identity in scope is linked
+  (or unlinked) again with bulk calls, and LINE's default menu is set again. Bulk calls are
+  idempotent: 100,000 identities cost 200 calls.
 """
 
 import logging
@@ -37,6 +41,7 @@ _logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8  # then only the nightly reconcile tries again
 RETRY_BASE_SECONDS, RETRY_CAP_SECONDS = 60, 6 * 3600
+_UNKNOWN = object()  # force: the per-user menu LINE shows is not known, so it never matches
 STATE_COLUMNS = ("rich_menu_id", "rich_menu_rule_id", "rich_menu_applied_id", "rich_menu_state",
                  "rich_menu_error", "rich_menu_attempts", "rich_menu_retry_at")
 
@@ -89,7 +94,7 @@ class RichMenuSync:
         return result
 
     # ---- the run -------------------------------------------------------------------------------
-    def run(self, identity_ids=None, batch_min_users=DEFAULT_BATCH_MIN_USERS):
+    def run(self, identity_ids=None, batch_min_users=DEFAULT_BATCH_MIN_USERS, force=False):
         env = self.env
         env["line.identity"].flush_model()
         self.cr.execute("""SELECT id, line_user_id, linked, partner_id, follow_state,
@@ -108,6 +113,9 @@ class RichMenuSync:
         default_line_id = default.rich_menu_id.line_rich_menu_id if default else None
 
         current = {r[1]: r[5] or None for r in rows}
+        if force:
+            current.update((r[1], _UNKNOWN) for r in scope)
+            batch_min_users = None
         target, by_user = {}, {}
         waiting = []
         for row in scope:
@@ -120,7 +128,8 @@ class RichMenuSync:
 
         plan = reconcile(current, target, default_line_id, batch_min_users)
         failures = {}
-        default_synced = (self.channel.rich_menu_default_line_id or None) == default_line_id
+        default_synced = not force and \
+            (self.channel.rich_menu_default_line_id or None) == default_line_id
         if not plan.empty or not default_synced:
             with self.channel._line_api() as api:
                 client = api.richmenus

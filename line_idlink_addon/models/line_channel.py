@@ -80,13 +80,20 @@ class LineChannel(models.Model):
         return LineApi(channel.api_base, channel.access_token, **self._line_api_timing())
 
     def _line_api_timing(self):
-        """Extra Sender arguments. By default one rate limiter per channel and process, so every
-        call of this worker (cron runs, buttons) counts against the same LINE limits; tests
-        return ``{"sleep": ..., "clock": ...}`` driving the emulator's frozen clock."""
+        """Extra Sender arguments: the clock and sleep of :meth:`_line_time` and one rate limiter
+        per channel and process reading that clock, so every call of this worker (cron runs,
+        buttons) counts against the same LINE limits."""
+        timing = self._line_time()
         key = (self.env.cr.dbname, self.id)
-        if key not in _LIMITERS:
-            _LIMITERS[key] = RateLimiter()
-        return {"limiter": _LIMITERS[key]}
+        limiter = _LIMITERS.get(key)
+        if limiter is None or limiter.clock != timing["clock"]:
+            limiter = _LIMITERS[key] = RateLimiter(clock=timing["clock"], sleep=timing["sleep"])
+        return dict(timing, limiter=limiter)
+
+    def _line_time(self):
+        """The clock and sleep of LINE calls (rate limiter, backoff, batch polling). Tests return
+        the emulator's clock and ``advance``: the real limiter then waits on the emulator's time."""
+        return {"clock": time.time, "sleep": time.sleep}
 
     def _line_storage(self):
         self.ensure_one()

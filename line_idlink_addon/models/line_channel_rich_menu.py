@@ -58,7 +58,8 @@ class LineChannel(models.Model):
             channel.rich_menu_count = counts.get(channel.id, 0)
 
     # ---- APPLYING THE RULES -------------------------------------------------------------------
-    def _line_reconcile_rich_menus(self, identities=None, batch_min_users=DEFAULT_BATCH_MIN_USERS):
+    def _line_reconcile_rich_menus(self, identities=None, batch_min_users=DEFAULT_BATCH_MIN_USERS,
+                                   force=False):
         """Give ``identities`` (a ``line.identity`` recordset or a list of ids of this channel;
         None = every identity of the channel) the menu their rules choose, now.
 
@@ -68,13 +69,14 @@ class LineChannel(models.Model):
         limiter. Outcomes are stored on the identities (ok / error + retry with backoff).
 
         Returns ``{"identities", "switched", "unchanged", "failed", "waiting", "calls"}`` where
-        ``calls`` is ``[(operationId, users, x-line-request-id)]``.
+        ``calls`` is ``[(operationId, users, x-line-request-id)]``. ``force``: LINE's side is
+        not trusted, every identity is linked/unlinked again (bulk) and the default menu set again.
         """
         self.ensure_one()
         ids = None
         if identities is not None:
             ids = identities.ids if isinstance(identities, models.BaseModel) else list(identities)
-        return RichMenuSync(self).run(ids, batch_min_users=batch_min_users)
+        return RichMenuSync(self).run(ids, batch_min_users=batch_min_users, force=force)
 
     def _line_rich_menu_recompute(self):
         """Rules or menus changed: every identity of these channels is pending again; the cron
@@ -91,7 +93,9 @@ class LineChannel(models.Model):
 
     @api.model
     def _cron_apply_rich_menus(self):
-        """Apply pending menus and retry failed ones whose backoff elapsed, channel by channel."""
+        """Republish the queued menus the rate limit now allows, then apply pending menus and
+        retry failed ones whose backoff elapsed, channel by channel."""
+        self.env["line.rich.menu"]._cron_republish_pending()
         now = fields.Datetime.now()
         self.env["line.identity"].flush_model()
         self.env.cr.execute("""
@@ -111,16 +115,17 @@ class LineChannel(models.Model):
 
     @api.model
     def _cron_reconcile_rich_menus(self):
-        """Nightly: every identity of every channel that has rules, whatever its state."""
+        """Nightly: every identity of every channel that has rules, whatever its state, and
+        whatever LINE shows it now (a menu changed on LINE's side is put back)."""
         done = 0
         for channel in self.sudo().search([("rich_menu_rule_ids", "!=", False)]):
-            done += channel._line_run_and_commit(None)
+            done += channel._line_run_and_commit(None, force=True)
         return done
 
-    def _line_run_and_commit(self, ids):
+    def _line_run_and_commit(self, ids, force=False):
         try:
             with self.env.cr.savepoint():
-                report = self._line_reconcile_rich_menus(ids)
+                report = self._line_reconcile_rich_menus(ids, force=force)
         except Exception as exc:  # noqa: BLE001 - one channel must not stop the others
             _logger.exception("LINE rich menus of channel %s not applied", self.id)
             self.message_post(body=_("Rich menus not applied: %(error)s", error=str(exc)))

@@ -1,8 +1,11 @@
 import base64
+import datetime
+import logging
 import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import format_datetime
 
 from line_idlink.richmenu import (ALIAS_ID, RichMenuInvalid, RichMenuSpec, check_image,
                                   image_info)
@@ -11,7 +14,12 @@ from line_idlink.retry import LineApiError
 from ..lib.line_api import LineCallFailed
 from ..lib.rich_menu_sync import RichMenuSync
 
+_logger = logging.getLogger(__name__)
+
 SIZE_PRESETS = {"full": (2500, 1686), "half": (2500, 843)}
+# LINE limits these to 100 an hour: a republish needs one of each (create the new menu, delete
+# the old one); the move itself falls back to bulk calls when no batch slot is left
+REPUBLISH_ENDPOINTS = ("createRichMenu", "deleteRichMenu")
 
 
 def format_errors(env, errors, areas=None):
@@ -75,6 +83,11 @@ class LineRichMenu(models.Model):
                            help="Lets other menus switch to this one (tabs): lowercase letters, "
                                 "digits, _ and -, at most 32.")
     published_at = fields.Datetime(readonly=True, copy=False)
+    republish_pending = fields.Boolean("Republish Pending", readonly=True, copy=False,
+                                       help="Republish was pressed while LINE's rate limit "
+                                            "allowed no new menu: the rich-menu cron does it at "
+                                            "the planned time.")
+    republish_at = fields.Datetime("Republish Planned", readonly=True, copy=False)
     active = fields.Boolean(default=True)
     identity_count = fields.Integer("Users", compute="_compute_identity_count",
                                     help="LINE users this menu was last applied to.")
@@ -225,13 +238,85 @@ class LineRichMenu(models.Model):
 
     def action_republish(self):
         """LINE cannot replace a menu's image: create a new LINE menu, move its users, delete the
-        old one."""
+        old one. A button never waits for LINE's rate limit: when the channel's limiter has no
+        slot for a new menu, the republish is queued for the rich-menu cron and the user is told
+        when it will happen."""
         self.check_access("write")
+        queued = self.browse()
         for menu in self.sudo():
             if menu.state != "published":
                 raise UserError(_("Only a published rich menu can be republished."))
+            menu._line_check_publishable()
+            wait = menu._line_republish_wait()
+            if wait:
+                menu._line_queue_republish(wait)
+                queued |= menu
+                continue
             menu._line_publish()
-        return True
+            if menu.republish_pending:
+                menu.write({"republish_pending": False, "republish_at": False})
+        if not queued:
+            return True
+        planned = max(queued.mapped("republish_at"))
+        return self.env["line.channel"]._notify(_("Republish queued"), _(
+            "LINE allows no new rich menu right now (at most 100 an hour). %(names)s will be "
+            "republished at %(time)s (%(tz)s).", names=", ".join(queued.mapped("name")),
+            time=self._line_format_time(planned), tz=self._line_user_tz()), "warning")
+
+    def _line_user_tz(self):
+        return self.env.context.get("tz") or self.env.user.tz or "UTC"
+
+    def _line_format_time(self, value):
+        return format_datetime(self.env, value, tz=self._line_user_tz(),
+                               dt_format="yyyy-MM-dd HH:mm")
+
+    def _line_republish_wait(self):
+        """Seconds before the channel's rate limiter lets this menu be republished (0: now)."""
+        self.ensure_one()
+        limiter = self.channel_id._line_api_timing()["limiter"]
+        return max(limiter.delay_for(endpoint) for endpoint in REPUBLISH_ENDPOINTS)
+
+    def _line_queue_republish(self, wait):
+        """Mark the menu pending and wake the rich-menu cron when the limiter allows it (rounded
+        up to the minute)."""
+        self.ensure_one()
+        at = fields.Datetime.now() + datetime.timedelta(seconds=max(0, wait))
+        if at.second or at.microsecond:
+            at = at.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+        first = not self.republish_pending
+        self.write({"republish_pending": True, "republish_at": at})
+        if first:
+            self.message_post(body=_("Republish queued until LINE's rate limit allows a new rich"
+                                     " menu (%(time)s UTC).", time=fields.Datetime.to_string(at)))
+        self.env.ref("line_idlink_addon.ir_cron_line_rich_menus").sudo()._trigger(at)
+        return at
+
+    @api.model
+    def _cron_republish_pending(self):
+        """Republish the queued menus whose channel's rate limiter has a slot again; the others
+        wait for their (re-armed) time. Returns the menus republished."""
+        done = self.browse()
+        for menu in self.sudo().search([("republish_pending", "=", True)]):
+            if menu.state != "published":
+                menu.write({"republish_pending": False, "republish_at": False})
+                continue
+            wait = menu._line_republish_wait()
+            if wait:
+                menu._line_queue_republish(wait)
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    menu._line_publish()
+            except UserError as exc:
+                _logger.info("queued republish of rich menu %s failed: %s", menu.id, exc)
+                menu.message_post(body=_("The queued republish failed: %(error)s",
+                                         error=str(exc)))
+            else:
+                done |= menu
+            menu.write({"republish_pending": False, "republish_at": False})
+            if not self.env.registry.in_test_mode():
+                self.env.cr.commit()  # a republished menu is never republished twice
+        return done
 
     def _line_publish(self):
         self.ensure_one()

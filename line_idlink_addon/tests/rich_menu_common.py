@@ -9,15 +9,20 @@ RICH_MENU_ENDPOINTS = ("createRichMenu", "setRichMenuImage", "createRichMenuAlia
 
 
 class RichMenuCommon(LineCommon):
-    """An emulator whose clock drives the LINE client (batch polling and backoff advance it
-    instead of sleeping), and helpers to design menus."""
+    """An emulator whose clock drives the LINE client: only the clock and the sleep are injected
+    (``line.channel._line_time``), so the channel's real rate limiter counts on the emulator's
+    time, and its waits, batch polling and backoff advance that time instead of sleeping."""
 
     def setUp(self):
         super().setUp()
         self.emu = self.start_line_emulator()
         emu = self.emu
-        self.patch(type(self.env["line.channel"]), "_line_api_timing",
-                   lambda channel: {"sleep": emu.advance, "clock": emu.clock.now})
+        self.patch(type(self.env["line.channel"]), "_line_time",
+                   lambda channel: {"clock": emu.clock.now, "sleep": emu.advance})
+
+    def limiter(self):
+        """The channel's own rate limiter (the one every LINE call of this process goes through)."""
+        return self.channel._line_api_timing()["limiter"]
 
     @staticmethod
     def png(width=2500, height=843, rgb=(6, 199, 85)):

@@ -4,11 +4,13 @@ from urllib.parse import quote
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from line_idlink.messages import POSTBACK_LINK, POSTBACK_UNLINK, POSTBACK_UNLINK_CONFIRM
+from line_idlink.messages import (POSTBACK_LINK, POSTBACK_UNLINK, POSTBACK_UNLINK_CONFIRM,
+                                  link_done)
+from line_idlink.storage import digest
 
 from .common import LineCommon
 
-LINKED_TEXT = "アカウント連携が完了しました"
+LINKED_TEXT = "アカウント連携が完了しました。"
 
 
 @tagged("post_install", "-at_install", "line_idlink")
@@ -48,7 +50,7 @@ class TestAccountLinkFlow(LineCommon, HttpCase):
         page = self.confirm_page(token, login)
         response = self.url_open("/line/link/confirm", data={
             "csrf_token": self.csrf_from(page.text), "linkToken": token}, allow_redirects=False)
-        self.assertIn(response.status_code, (301, 302, 303))
+        self.assertEqual(response.status_code, 303)
         location = response.headers["Location"]
         self.assertTrue(location.startswith(self.channel.auth_base + "/dialog/bot/accountLink?"))
         return location
@@ -72,8 +74,9 @@ class TestAccountLinkFlow(LineCommon, HttpCase):
     def test_link_requires_login(self):
         _aiko, token = self.befriend_and_ask("Aiko")
         response = self.url_open(f"/line/link?linkToken={token}", allow_redirects=False)
-        self.assertIn(response.status_code, (302, 303))
-        self.assertIn("/web/login?redirect=", response.headers["Location"])
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(response.headers["Location"], "/web/login?redirect=" + quote(
+            f"/line/link?linkToken={token}", safe=""))
 
     def test_full_link_then_unlink_in_chat(self):
         aiko, token = self.befriend_and_ask("Aiko")
@@ -88,8 +91,11 @@ class TestAccountLinkFlow(LineCommon, HttpCase):
         self.assertTrue(identity.linked)
         self.assertEqual(identity.partner_id, self.user_a.partner_id)
         self.assertEqual(identity.link_method, "messaging_api")
-        self.assertIn(LINKED_TEXT, self.texts(aiko)[-1])
-        self.assertTrue(identity.message_ids.filtered(lambda m: "Linked to" in (m.body or "")))
+        self.assertEqual(aiko.inbox[-1]["message"], link_done("ja", "Aiko Customer"))
+        self.assertEqual(aiko.inbox[-1]["message"]["text"].split("\n")[0],
+                         f"Aiko Customer様、{LINKED_TEXT}")
+        self.assertEqual(identity.message_ids.filtered("body")[0].body,
+                         "<p>Linked to Aiko Customer through the LINE account-link dialog.</p>")
         # the portal page shows the link; unlink in the chat with confirmation
         self.assertIn("o_line_identity", self.url_open("/my/line").text)
         aiko.postback(POSTBACK_UNLINK)
@@ -147,8 +153,9 @@ class TestAccountLinkFlow(LineCommon, HttpCase):
         self.signed_account_link("01HREPLAY", aiko.user_id, nonce)
         self.process_events()
         self.assertEqual(identity.partner_id, identity_partner)
-        self.assertTrue(self.channel.message_ids.filtered(
-            lambda m: "already used" in (m.body or "")), "the refusal is logged on the channel")
+        self.assertEqual(self.channel.message_ids.filtered("body")[0].body,
+                         f"<p>Account link refused for LINE user {aiko.user_id}.<br>the nonce was "
+                         "already used</p>", "the refusal is logged on the channel")
 
     def signed_account_link(self, event_id, user_id, nonce, result="ok"):
         event = {"type": "accountLink", "mode": "active", "timestamp": 1_800_000_000_000,
@@ -175,9 +182,19 @@ class TestAccountLinkFlow(LineCommon, HttpCase):
         nonce_b = self.nonce_from(self.confirm(token_b, "line_portal_b"))
         # Aiko opens the dialog URL meant for Bunta: LINE sends accountLink "failed"
         aiko.account_link(token_b, nonce_b)
-        self.deliver()
+        records = self.deliver()
         self.assertFalse(self.identity(aiko).linked)
         self.assertFalse(self.identity(bunta).linked)
+        (event_id,) = records[-1]["eventIds"]
+        event = self.env["line.webhook.event"].search([("event_id", "=", event_id)])
+        self.assertEqual((event.event_type, event.state), ("accountLink", "done"))
+        self.assertEqual(str(self.channel.message_ids.filtered("body")[0].body),
+                         "<p>Account link refused for LINE user ?.<br>LINE reported "
+                         "link.result='failed'; nothing linked</p>",
+                         "logged (LINE's failed event names no user)")
+        nonce = self.env["line.link.nonce"].search([("nonce_hash", "=", digest(nonce_b))])
+        self.assertEqual(len(nonce), 1)
+        self.assertTrue(nonce.used_at, "the nonce is spent")
         # the failed attempt burnt the nonce: Bunta cannot use it afterwards either
         bunta.account_link(token_b, nonce_b)
         self.deliver()

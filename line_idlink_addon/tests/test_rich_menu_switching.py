@@ -1,3 +1,5 @@
+import datetime
+
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
@@ -117,12 +119,15 @@ class TestRichMenuSwitching(RichMenuCommon, HttpCase):
         self.emu.faults.add({"endpoint": "linkRichMenuIdToUser", "status": 400,
                              "body": {"message": "broken on purpose"}, "times": 1})
         identity._line_rich_menu_refresh(apply_now=True)
-        self.assertEqual(identity.rich_menu_state, "error")
-        self.assertIn("broken on purpose", identity.rich_menu_error)
-        self.assertTrue(identity.rich_menu_retry_at)
-        self.assertEqual(identity.rich_menu_attempts, 1)
-        self.assertTrue(self.channel.message_ids.filtered(
-            lambda m: "not switched" in (m.body or "")), "visible on the channel")
+        identity.invalidate_recordset()
+        error = "linkRichMenuIdToUser: HTTP 400: broken on purpose"
+        self.assertEqual((identity.rich_menu_state, identity.rich_menu_error,
+                          identity.rich_menu_attempts), ("error", error, 1))
+        self.assertEqual(identity.rich_menu_retry_at - identity.write_date,
+                         datetime.timedelta(minutes=1), "first retry after one minute")
+        self.assertEqual(self.channel.message_ids.filtered("body")[0].body,
+                         f"<p>Rich menus not switched for 1 LINE user(s): {error}</p>",
+                         "visible on the channel")
         self.run_rich_menu_cron()
         self.assertEqual(identity.rich_menu_state, "error", "not before its backoff")
         identity.sudo().write({"rich_menu_retry_at": fields.Datetime.subtract(
