@@ -13,8 +13,8 @@ class TestSecurity(LineCommon, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._line_setup()
-        cls.identity = cls.env["line.identity"].create({
-            "channel_id": cls.channel.id, "line_user_id": USER_1, "name": "Aiko"})
+        cls.identity = cls.env["line.identity"]._line_link_protocol().create({
+            "channel_id": cls.channel.id, "line_user_id": USER_1, "name": "Aiko"}).with_env(cls.env)
         cls.channel._line_storage().add_link(__import__(
             "line_idlink.storage", fromlist=["LinkRecord"]).LinkRecord(
                 str(cls.channel.id), USER_1, str(cls.user_a.partner_id.id), "messaging_api",
