@@ -29,6 +29,9 @@ class TestCompanies(SecurityCommon, HttpCase):
                                     groups="base.group_user,line_idlink_addon.group_line_admin")
         cls.admin_b = new_test_user(cls.env, login="sec_admin_b", company_id=cls.company_b.id,
                                     groups="base.group_user,line_idlink_addon.group_line_admin")
+        cls.admin_ab = new_test_user(cls.env, login="sec_admin_ab", company_id=cls.company_b.id,
+                                     company_ids=[(6, 0, (cls.company_a | cls.company_b).ids)],
+                                     groups="base.group_user,line_idlink_addon.group_line_admin")
         cls.user_in_b = new_test_user(cls.env, login="sec_user_b", company_id=cls.company_b.id,
                                       groups="base.group_user,line_idlink_addon.group_line_user")
         cls.customer = cls.env["res.partner"].create({"name": "Customer of both"})
@@ -85,27 +88,35 @@ class TestCompanies(SecurityCommon, HttpCase):
 
     def test_no_link_across_companies(self):
         menu_a = self.records["a"]["line.rich.menu"]
-        self.authenticate("sec_admin_b", "sec_admin_b")
+        rule_b = self.records["b"]["line.rich.menu.rule"]
+        identity_b = self.records["b"]["line.identity"]
+        area_b = self.records["b"]["line.rich.menu.area"]
         rules = self.env["line.rich.menu.rule"].search_count([])
-        # a rule of company B's channel using company A's menu
+        # company B's administrator does not even reach company A's menu
+        self.authenticate("sec_admin_b", "sec_admin_b")
         self.rpc_refused("line.rich.menu.rule", "create", [{
             "name": "Stolen", "channel_id": self.channel_b.id, "role": "segment",
-            "rich_menu_id": menu_a.id}], error="odoo.exceptions.ValidationError")
-        self.rpc_refused("line.rich.menu.rule", "write", [
-            [self.records["b"]["line.rich.menu.rule"].id], {"rich_menu_id": menu_a.id}],
-            error="odoo.exceptions.ValidationError")
-        # an identity of company B shown company A's menu: check_company
+            "rich_menu_id": menu_a.id}])
+        # check_company: company B's LINE user shown company A's menu
         message = self.rpc_refused("line.identity", "write", [
-            [self.records["b"]["line.identity"].id], {"rich_menu_id": menu_a.id}],
-            error="odoo.exceptions.UserError")
+            identity_b.ids, {"rich_menu_id": menu_a.id}], error="odoo.exceptions.UserError")
         self.assertIn("Incompatible companies", message)
-        # a tab of company B's menu switching to company A's: check_company
-        message = self.rpc_refused("line.rich.menu.area", "write", [
-            self.records["b"]["line.rich.menu.area"].ids,
-            {"action_type": "richmenuswitch", "switch_menu_id": menu_a.id}],
-            error="odoo.exceptions.UserError")
+        # an administrator of both companies reaches both, and still cannot mix them
+        self.authenticate("sec_admin_ab", "sec_admin_ab")
+        self.assertIn(menu_a.id, self.visible_ids("line.rich.menu"))
+        self.rpc_refused("line.rich.menu.rule", "create", [{
+            "name": "Mixed", "channel_id": self.channel_b.id, "role": "segment",
+            "rich_menu_id": menu_a.id}], error="odoo.exceptions.ValidationError")
+        self.rpc_refused("line.rich.menu.rule", "write", [rule_b.ids, {"rich_menu_id": menu_a.id}],
+                         error="odoo.exceptions.ValidationError")
+        self.rpc_refused("line.rich.menu.area", "write", [area_b.ids, {
+            "action_type": "richmenuswitch", "switch_menu_id": menu_a.id}],
+            error="odoo.exceptions.ValidationError")
+        message = self.rpc_refused("line.identity", "write", [
+            identity_b.ids, {"rich_menu_id": menu_a.id}], error="odoo.exceptions.UserError")
         self.assertIn("Incompatible companies", message)
         self.env.invalidate_all()
         self.assertEqual(self.env["line.rich.menu.rule"].search_count([]), rules)
-        self.assertFalse(self.records["b"]["line.identity"].rich_menu_id)
-        self.assertFalse(self.records["b"]["line.rich.menu.area"].switch_menu_id)
+        self.assertEqual(rule_b.rich_menu_id, self.records["b"]["line.rich.menu"])
+        self.assertFalse(identity_b.rich_menu_id)
+        self.assertFalse(area_b.switch_menu_id)
