@@ -59,6 +59,7 @@ class TestIdentityLinkGuard(SecurityCommon, HttpCase):
     def attempts(self, own_line, spare_line):
         """What an attacker whose LINE account is ``own_line`` tries over JSON-RPC."""
         own = self.identity(own_line).id
+        boss_identity, aiko_identity = self.identity(self.boss_line).id, self.identity(self.aiko).id
         customer = self.user_a.partner_id.id
         boss = self.boss.partner_id.id
         takeover = {"linked": True, "link_method": "line_login",
@@ -68,9 +69,8 @@ class TestIdentityLinkGuard(SecurityCommon, HttpCase):
         yield "write", [[own], {"partner_id": boss}], {}
         yield "write", [[own], {"linked": True}], {}
         # the boss's identity (linked) moved to a LINE account the attacker owns
-        yield "write", [[self.identity(self.boss_line).id], {"line_user_id": spare_line}], {}
-        yield "write", [[self.identity(self.aiko).id], {"unlinked_at": False,
-                                                        "linked_since": False}], {}
+        yield "write", [[boss_identity], {"line_user_id": spare_line}], {}
+        yield "write", [[aiko_identity], {"unlinked_at": False, "linked_since": False}], {}
         # a new identity, linked at once
         yield "create", [{"channel_id": self.channel.id, "line_user_id": spare_line,
                           "partner_id": boss, **takeover}], {}
@@ -79,7 +79,7 @@ class TestIdentityLinkGuard(SecurityCommon, HttpCase):
             "default_channel_id": self.channel.id, "default_line_user_id": spare_line,
             "default_partner_id": customer, "default_linked": True}}
         # a copy of the boss's identity for another LINE account
-        yield "copy", [[self.identity(self.boss_line).id], {"line_user_id": spare_line}], {}
+        yield "copy", [[boss_identity], {"line_user_id": spare_line}], {}
 
     def test_no_user_can_point_a_line_account_at_someone_else(self):
         before = self.snapshot()
