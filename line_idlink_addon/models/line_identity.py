@@ -42,10 +42,10 @@ class LineIdentity(models.Model):
     ``create`` and ``write`` refuse any of these fields (also through ``default_*`` context keys
     and one2many commands of ``res.partner.line_identity_ids``) unless that very object is in
     the context. A client cannot forge it: a JSON-RPC or form context holds only JSON values,
-    and a string with the same key is not the object. It is not a bypass of access rights
-    either: ``sudo()`` alone does not open the fields, so a superuser code path that writes
-    values taken from a request still cannot relink anyone. Everything else (display name,
-    follow state, rich menu state) keeps the ordinary access rights.
+    and a string under the same key is not the object. ``sudo()`` alone does not open the
+    fields either, so a superuser code path that writes values taken from a request still
+    cannot relink anyone. Everything else (display name, follow state, rich menu state) keeps
+    the ordinary access rights; LINE: User has no write access at all.
     """
 
     _name = "line.identity"
