@@ -64,3 +64,16 @@ class TestSecurity(LineCommon, TransactionCase):
         wizard._merge([self.user_a.partner_id.id, target.id], target, extra_checks=False)
         self.assertEqual(self.identity.partner_id, target)
         self.assertTrue(self.identity.linked)
+
+    def test_link_fields_refused_even_to_superuser_code(self):
+        """Only the link protocol writes the link: neither sudo() nor a context key a client could
+        send (JSON values) opens it."""
+        identity = self.identity.sudo()
+        for context in ({}, {"line_idlink_link_protocol": True},
+                        {"line_idlink_link_protocol": "object"}):
+            with self.subTest(context=context), self.assertRaises(AccessError):
+                identity.with_context(context).write({"partner_id": self.user_b.partner_id.id})
+            with self.subTest(context=context), self.assertRaises(AccessError):
+                identity.with_context(context).write({"linked": False})
+        self.assertEqual(self.identity.partner_id, self.user_a.partner_id)
+        self.assertTrue(self.identity.linked)
