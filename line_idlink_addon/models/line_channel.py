@@ -24,8 +24,11 @@ class LineChannel(models.Model):
     """A LINE Official Account (Messaging API channel) and its LINE Login channel.
 
     Secrets are readable by system administrators only (``groups``), never copied, and blanked by
-    ``data/neutralize.sql``. ``api_base``/``auth_base`` point at LINE; tests point them at the
-    emulator.
+    ``data/neutralize.sql``. ``api_base``/``auth_base`` point at LINE (tests point them at the
+    emulator); they decide where the access token, the channel secret and the LINE Login secret
+    are sent, so they are read and written by system administrators only too (a LINE
+    Administrator pointing them at their own host would receive the secrets): ``groups`` on the
+    fields, and :meth:`create` refuses them (Odoo checks field groups on write, not on create).
     """
 
     _name = "line.channel"
@@ -45,11 +48,17 @@ class LineChannel(models.Model):
     login_channel_id = fields.Char("LINE Login Channel ID", groups="base.group_system")
     login_channel_secret = fields.Char("LINE Login Channel Secret", groups="base.group_system",
                                        copy=False)
-    api_base = fields.Char("API Base URL", required=True, default=DEFAULT_API_BASE)
+    api_base = fields.Char("API Base URL", required=True, default=DEFAULT_API_BASE,
+                           groups="base.group_system")
     auth_base = fields.Char("Auth Base URL", required=True, default=DEFAULT_AUTH_BASE,
+                            groups="base.group_system",
                             help="Where LINE's account-link dialog and LINE Login live.")
     webhook_url = fields.Char(compute="_compute_webhook_url",
                               help="Enter this URL as the webhook URL in the LINE Developers console.")
+    login_callback_url = fields.Char(
+        "LINE Login Callback URL", compute="_compute_login_callback_url",
+        help="Register this URL in the LINE Developers console as the Callback URL of the LINE"
+             " Login channel (LINE Login tab), or LINE refuses to return customers to Odoo.")
     identity_ids = fields.One2many("line.identity", "channel_id", string="LINE Users")
     identity_count = fields.Integer(compute="_compute_identity_count")
 
@@ -66,12 +75,27 @@ class LineChannel(models.Model):
             channel.webhook_url = (f"{base.rstrip('/')}/line/webhook/{channel.id}"
                                    if channel.id else False)
 
+    def _compute_login_callback_url(self):
+        for channel in self:
+            channel.login_callback_url = channel._line_login_redirect_uri()
+
     def _compute_identity_count(self):
         groups = self.env["line.identity"]._read_group(
             [("channel_id", "in", self.ids), ("linked", "=", True)], ["channel_id"], ["__count"])
         counts = {channel.id: count for channel, count in groups}
         for channel in self:
             channel.identity_count = counts.get(channel.id, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            # Odoo checks field groups on write only: a LINE Administrator must not create a
+            # channel whose URLs or secrets they chose (also through default_* context keys)
+            names = {key[len("default_"):] for key in self.env.context
+                     if key.startswith("default_")}
+            names = names.union(*(vals.keys() for vals in vals_list))
+            self.check_field_access_rights("write", [n for n in names if n in self._fields])
+        return super().create(vals_list)
 
     # ---- CORE OBJECTS (always built on sudo: they read secrets and technical tables) -------
     def _line_api(self):

@@ -2,7 +2,7 @@ import datetime
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from line_idlink import messages
 from line_idlink.login import LoginError
@@ -13,23 +13,51 @@ from ..lib.line_api import LineCallFailed
 
 _logger = logging.getLogger(__name__)
 
+# Who a LINE account belongs to and whether the link is active: "Log in with LINE" trusts these.
+LINK_FIELDS = frozenset({"partner_id", "line_user_id", "channel_id", "linked", "link_method",
+                         "linked_since", "unlinked_at"})
+_LINK_PROTOCOL_KEY = "line_idlink_link_protocol"
+# The permission itself: an object, not a value. JSON-RPC and HTTP clients can only put JSON
+# (strings, numbers, lists, dicts) in a context, so no client can ever send this one.
+_LINK_PROTOCOL = object()
+
 
 class LineIdentity(models.Model):
     """A LINE user of one channel (one row per channel and userId) and its link to a partner.
 
     ``linked`` is the active link; unlinking keeps ``partner_id`` as history (with
-    ``unlinked_at``), so the partner's LINE tab still shows the former link. The link itself is
-    only ever written through the core's account-link protocol (``lib.odoo_storage``).
+    ``unlinked_at``), so the partner's LINE tab still shows the former link.
+
+    **Who may write the link.** The fields of ``LINK_FIELDS`` (``partner_id``, ``line_user_id``,
+    ``channel_id``, ``linked``, ``link_method``, ``linked_since``, ``unlinked_at``) decide whom
+    "Log in with LINE" logs in, so only the link protocol writes them:
+
+    - linking and unlinking are single SQL statements of ``lib.odoo_storage`` (the core's
+      account-link event, LINE Login link, unlink): they never go through ``write``;
+    - creating an identity for a LINE user (``_line_get_or_create``, webhook events and LINE
+      Login) and moving links on a partner merge (``models/base_partner_merge.py``) go through
+      :meth:`_line_link_protocol`, a private method (Odoo refuses to call ``_`` methods over
+      RPC) that puts a sentinel *object* in the context.
+
+    ``create`` and ``write`` refuse any of these fields (also through ``default_*`` context keys
+    and one2many commands of ``res.partner.line_identity_ids``) unless that very object is in
+    the context. A client cannot forge it: a JSON-RPC or form context holds only JSON values,
+    and a string under the same key is not the object. ``sudo()`` alone does not open the
+    fields either, so a superuser code path that writes values taken from a request still
+    cannot relink anyone. Everything else (display name, follow state, rich menu state) keeps
+    the ordinary access rights; LINE: User has no write access at all.
     """
 
     _name = "line.identity"
     _description = "LINE User"
     _inherit = ["mail.thread"]
     _order = "last_event_at desc, id desc"
+    _check_company_auto = True
 
     name = fields.Char("LINE Display Name", tracking=True)
     channel_id = fields.Many2one("line.channel", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="channel_id.company_id", store=True)
+    # the channel's company, not stored: rows inserted with SQL (lib/odoo_storage) carry it
+    company_id = fields.Many2one(related="channel_id.company_id")
     line_user_id = fields.Char("LINE User ID", required=True, readonly=True)
     partner_id = fields.Many2one("res.partner", "Customer", ondelete="set null", index=True,
                                  readonly=True, tracking=True)
@@ -53,11 +81,12 @@ class LineIdentity(models.Model):
                                              copy=False)
     # rich menus (lib/rich_menu_sync.py writes these with set-based SQL)
     rich_menu_id = fields.Many2one("line.rich.menu", "Rich Menu", readonly=True, index=True,
-                                   ondelete="set null",
+                                   ondelete="set null", check_company=True,
                                    help="The rich menu LINE shows this user, as last applied.")
     rich_menu_rule_id = fields.Many2one("line.rich.menu.rule", "Rich Menu Rule", readonly=True,
-                                        ondelete="set null", help="Why this menu: the rule that "
-                                        "chose it (empty: a preview or no rule).")
+                                        ondelete="set null", check_company=True,
+                                        help="Why this menu: the rule that chose it (empty: a "
+                                             "preview or no rule).")
     rich_menu_state = fields.Selection(
         [("ok", "Up to date"), ("pending", "Pending"), ("error", "Error")], "Rich Menu Status",
         default="pending", readonly=True, index=True)
@@ -86,14 +115,44 @@ class LineIdentity(models.Model):
         for identity in self:
             identity.display_name = identity.name or identity.line_user_id
 
+    # ---- THE LINK FIELDS: WRITTEN BY THE LINK PROTOCOL ONLY -------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = {key[len("default_"):] for key in self.env.context
+                    if key.startswith("default_")}
+        self._line_check_link_fields(defaults.union(*(vals.keys() for vals in vals_list)))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._line_check_link_fields(vals)
+        return super().write(vals)
+
+    def _line_check_link_fields(self, names):
+        touched = LINK_FIELDS.intersection(names)
+        if touched and self.env.context.get(_LINK_PROTOCOL_KEY) is not _LINK_PROTOCOL:
+            labels = sorted(self._fields[name]._description_string(self.env) for name in touched)
+            raise AccessError(_(
+                "The link of a LINE account (%(fields)s) cannot be changed by hand: only linking"
+                " from LINE or the customer portal, unlinking and merging contacts change it.",
+                fields=", ".join(labels)))
+
+    def _line_link_protocol(self):
+        """These records (as superuser), allowed to write ``LINK_FIELDS``: for the link protocol's
+        own writes only. Never return the result to other code: use it for one create or write
+        and go on with the original records (see the class docstring)."""
+        context = {key: value for key, value in self.env.context.items()
+                   if not (key.startswith("default_") and key[len("default_"):] in LINK_FIELDS)}
+        context[_LINK_PROTOCOL_KEY] = _LINK_PROTOCOL
+        return self.sudo().with_context(context)
+
     # ---- HELPERS ------------------------------------------------------------------------------
     @api.model
     def _line_get_or_create(self, channel, line_user_id):
         identity = self.sudo().search([("channel_id", "=", channel.id),
                                        ("line_user_id", "=", line_user_id)], limit=1)
         if not identity:
-            identity = self.sudo().create({"channel_id": channel.id,
-                                           "line_user_id": line_user_id})
+            identity = self._line_link_protocol().create({
+                "channel_id": channel.id, "line_user_id": line_user_id}).with_env(self.sudo().env)
         return identity
 
     def _line_lang(self):
@@ -126,7 +185,7 @@ class LineIdentity(models.Model):
                            "rich_menu_attempts": 0, "rich_menu_retry_at": False})
 
     def action_apply_rich_menu(self):
-        """Back office: recompute and apply now."""
+        """Back office (LINE administrators): recompute and apply now."""
         self.check_access("write")
         self._line_rich_menu_refresh(apply_now=True)
         return True
@@ -193,7 +252,10 @@ class LineIdentity(models.Model):
         identity.message_post(body=_("LINE Login authorization revoked (deauthorized on LINE)."))
 
     def action_refresh_profile(self):
-        self.check_access("write")
+        """Back office (LINE users): copy the display name, picture and language from LINE."""
+        if not self.env.user.has_group("line_idlink_addon.group_line_user"):
+            raise AccessError(_("Only LINE users of the back office can refresh LINE profiles."))
+        self.check_access("read")
         for identity in self.sudo():
             try:
                 with identity.channel_id._line_api() as api:

@@ -15,6 +15,8 @@ class LineLinkNonce(models.Model):
 
     nonce_hash = fields.Char(required=True, readonly=True, index=True)
     channel_id = fields.Many2one("line.channel", required=True, ondelete="cascade", index=True)
+    # the channel's company, not stored: rows inserted with SQL carry it too
+    company_id = fields.Many2one(related="channel_id.company_id")
     partner_id = fields.Many2one("res.partner", required=True, ondelete="cascade", index=True)
     line_user_id = fields.Char("LINE User ID", required=True)
     link_token_hash = fields.Char(required=True)

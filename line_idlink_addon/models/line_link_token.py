@@ -12,6 +12,8 @@ class LineLinkToken(models.Model):
 
     token_hash = fields.Char(required=True, readonly=True, index=True)
     channel_id = fields.Many2one("line.channel", required=True, ondelete="cascade", index=True)
+    # the channel's company, not stored: rows inserted with SQL carry it too
+    company_id = fields.Many2one(related="channel_id.company_id")
     line_user_id = fields.Char("LINE User ID", required=True)
     issued_at = fields.Datetime(required=True)
     expires_at = fields.Datetime(required=True)

@@ -26,8 +26,10 @@ class LineRichMenuArea(models.Model):
     _name = "line.rich.menu.area"
     _description = "LINE Rich Menu Area"
     _order = "menu_id, sequence, id"
+    _check_company_auto = True
 
     menu_id = fields.Many2one("line.rich.menu", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="menu_id.company_id")
     sequence = fields.Integer(default=10, help="Where two areas overlap, the first one wins.")
     x = fields.Integer("X", default=0, help="Left edge, in pixels of the image.")
     y = fields.Integer("Y", default=0, help="Top edge, in pixels of the image.")
@@ -46,7 +48,7 @@ class LineRichMenuArea(models.Model):
     uri = fields.Char("URL")
     text = fields.Char(help="The message the user sends by tapping the area.")
     switch_menu_id = fields.Many2one(
-        "line.rich.menu", "Switch To", ondelete="restrict",
+        "line.rich.menu", "Switch To", ondelete="restrict", check_company=True,
         domain="[('channel_id', '=', parent.channel_id), ('alias_id', '!=', False)]",
         help="A menu of the same channel with an alias ID (tabs).")
     display_text = fields.Char(help="Shown in the chat as the user's message when tapped.")

@@ -16,15 +16,18 @@ class LineRichMenuRule(models.Model):
     _name = "line.rich.menu.rule"
     _description = "LINE Rich Menu Rule"
     _order = "channel_id, sequence, id"
+    _check_company_auto = True
 
     channel_id = fields.Many2one("line.channel", required=True, ondelete="cascade", index=True)
+    # the channel's company (not stored, like line.identity's)
+    company_id = fields.Many2one(related="channel_id.company_id")
     sequence = fields.Integer("Priority", default=10, help="Lower numbers win.")
     name = fields.Char(required=True)
     role = fields.Selection(
         [("default", "Default (everyone)"), ("linked", "Linked customers"), ("segment", "Segment")],
         required=True, default="segment")
     rich_menu_id = fields.Many2one(
-        "line.rich.menu", required=True, ondelete="restrict",
+        "line.rich.menu", required=True, ondelete="restrict", check_company=True,
         domain="[('channel_id', '=', channel_id), ('state', '!=', 'archived')]")
     domain = fields.Char(default="[]", help="Linked customers matching this filter get the menu.")
     active = fields.Boolean(default=True)

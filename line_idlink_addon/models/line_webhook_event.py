@@ -32,6 +32,8 @@ class LineWebhookEvent(models.Model):
     event_id = fields.Char("Webhook Event ID", required=True, readonly=True)
     channel_id = fields.Many2one("line.channel", required=True, ondelete="cascade", index=True,
                                  readonly=True)
+    # the channel's company, not stored: rows inserted with SQL carry it too
+    company_id = fields.Many2one(related="channel_id.company_id")
     event_type = fields.Char(compute="_compute_event_type")
     payload = fields.Text(required=True, readonly=True)
     state = fields.Selection([("pending", "Pending"), ("processing", "Processing"),

@@ -50,7 +50,7 @@ class RichMenuCommon(LineCommon):
         return user
 
     def linked_identity(self, sim_user, partner):
-        return self.env["line.identity"].sudo().create({
+        return self.env["line.identity"]._line_link_protocol().create({
             "channel_id": self.channel.id, "line_user_id": sim_user.user_id,
             "name": sim_user.display_name,            "partner_id": partner.id, "linked": True, "follow_state": "followed",
             "link_method": "messaging_api"})

@@ -32,7 +32,7 @@ class TestRichMenuLimits(RichMenuCommon, HttpCase):
         for user in users:
             user.follow()
         partners = self.env["res.partner"].create([{"name": u.display_name} for u in users])
-        self.env["line.identity"].sudo().create([{
+        self.env["line.identity"]._line_link_protocol().create([{
             "channel_id": self.channel.id, "line_user_id": u.user_id, "partner_id": p.id,
             "linked": True, "follow_state": "followed"} for u, p in zip(users, partners)])
         return users
@@ -139,7 +139,7 @@ class TestRichMenuLimits(RichMenuCommon, HttpCase):
         aiko, bunta, chika = self.friend("Aiko"), self.friend("Bunta"), self.friend("Chika")
         self.linked_identity(aiko, self.user_a.partner_id)
         self.linked_identity(bunta, self.user_b.partner_id)
-        self.env["line.identity"].sudo().create({
+        self.env["line.identity"]._line_link_protocol().create({
             "channel_id": self.channel.id, "line_user_id": chika.user_id, "name": "Chika",
             "follow_state": "followed"})
         self.run_rich_menu_cron()

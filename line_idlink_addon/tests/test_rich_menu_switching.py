@@ -91,7 +91,7 @@ class TestRichMenuSwitching(RichMenuCommon, HttpCase):
         for user in users:
             user.follow()
         partners = self.env["res.partner"].create([{"name": u.display_name} for u in users])
-        self.env["line.identity"].sudo().create([{
+        self.env["line.identity"]._line_link_protocol().create([{
             "channel_id": self.channel.id, "line_user_id": u.user_id, "partner_id": p.id,
             "linked": True, "follow_state": "followed"} for u, p in zip(users, partners)])
         report = self.channel._line_reconcile_rich_menus()

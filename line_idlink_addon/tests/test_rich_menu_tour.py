@@ -19,7 +19,7 @@ class TestRichMenuTour(LineCommon, HttpCase):
         """A LINE user who follows the bot and is linked to customer A in Odoo."""
         sim = emu.add_user("Aiko", "ja")
         sim.follow()  # its webhook stays queued: this test never flushes the emulator
-        self.env["line.identity"].sudo().create({
+        self.env["line.identity"]._line_link_protocol().create({
             "channel_id": self.channel.id, "line_user_id": sim.user_id, "name": "Aiko LINE",
             "partner_id": self.user_a.partner_id.id, "linked": True, "follow_state": "followed",
             "link_method": "messaging_api", "linked_since": "2026-11-01 09:00:00"})

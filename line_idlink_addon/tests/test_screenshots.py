@@ -25,7 +25,7 @@ class TestScreens(LineCommon, HttpCase):
         cls.agent = new_test_user(cls.env, login="line_agent", name="Line Agent",
                                   groups="base.group_user,base.group_partner_manager,"
                                          "line_idlink_addon.group_line_admin")
-        cls.env["line.identity"].sudo().create({
+        cls.env["line.identity"]._line_link_protocol().create({
             "channel_id": cls.channel.id, "line_user_id": "U" + "4af4980629" * 3 + "ab",
             "name": "Aiko LINE", "partner_id": cls.user_a.partner_id.id, "linked": True,
             "follow_state": "followed", "link_method": "line_login", "language": "ja",

@@ -13,8 +13,8 @@ class TestSecurity(LineCommon, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._line_setup()
-        cls.identity = cls.env["line.identity"].create({
-            "channel_id": cls.channel.id, "line_user_id": USER_1, "name": "Aiko"})
+        cls.identity = cls.env["line.identity"]._line_link_protocol().create({
+            "channel_id": cls.channel.id, "line_user_id": USER_1, "name": "Aiko"}).with_env(cls.env)
         cls.channel._line_storage().add_link(__import__(
             "line_idlink.storage", fromlist=["LinkRecord"]).LinkRecord(
                 str(cls.channel.id), USER_1, str(cls.user_a.partner_id.id), "messaging_api",
@@ -63,4 +63,17 @@ class TestSecurity(LineCommon, TransactionCase):
         target = self.env["res.partner"].create({"name": "Aiko (duplicate)"})
         wizard._merge([self.user_a.partner_id.id, target.id], target, extra_checks=False)
         self.assertEqual(self.identity.partner_id, target)
+        self.assertTrue(self.identity.linked)
+
+    def test_link_fields_refused_even_to_superuser_code(self):
+        """Only the link protocol writes the link: neither sudo() nor a context key a client could
+        send (JSON values) opens it."""
+        identity = self.identity.sudo()
+        for context in ({}, {"line_idlink_link_protocol": True},
+                        {"line_idlink_link_protocol": "object"}):
+            with self.subTest(context=context), self.assertRaises(AccessError):
+                identity.with_context(context).write({"partner_id": self.user_b.partner_id.id})
+            with self.subTest(context=context), self.assertRaises(AccessError):
+                identity.with_context(context).write({"linked": False})
+        self.assertEqual(self.identity.partner_id, self.user_a.partner_id)
         self.assertTrue(self.identity.linked)

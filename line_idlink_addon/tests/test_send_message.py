@@ -20,7 +20,7 @@ class TestSendMessageWizard(LineCommon, TransactionCase):
         aiko = emu.add_user("Aiko LINE")
         aiko.follow()  # its webhook stays queued: the identity below stands for its result
         partner = self.user_a.partner_id
-        self.env["line.identity"].sudo().create({
+        self.env["line.identity"]._line_link_protocol().create({
             "channel_id": self.channel.id, "line_user_id": aiko.user_id, "name": "Aiko LINE",
             "partner_id": partner.id, "linked": True, "follow_state": "followed",
             "link_method": "messaging_api"})

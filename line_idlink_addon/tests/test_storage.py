@@ -32,12 +32,12 @@ class TestStorage(LineCommon, TransactionCase):
         self.assertIsInstance(self.storage, Storage)
 
     def test_identity_unique_per_channel(self):
-        self.env["line.identity"].create({"channel_id": self.channel.id, "line_user_id": USER_1})
+        identities = self.env["line.identity"]._line_link_protocol()
+        identities.create({"channel_id": self.channel.id, "line_user_id": USER_1})
         other = self.channel.copy({"line_channel_id": "1650000001"})
-        self.env["line.identity"].create({"channel_id": other.id, "line_user_id": USER_1})
+        identities.create({"channel_id": other.id, "line_user_id": USER_1})
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
-            self.env["line.identity"].create({"channel_id": self.channel.id,
-                                              "line_user_id": USER_1})
+            identities.create({"channel_id": self.channel.id, "line_user_id": USER_1})
 
     def _nonce(self, value, partner, user=USER_1, ttl=600):
         record = NonceRecord(digest(value), self.key, str(partner.id), user, digest("tok"),

@@ -14,7 +14,7 @@ class TestLineTours(LineCommon, HttpCase):
         cls.agent = new_test_user(cls.env, login="line_agent", name="Line Agent",
                                   groups="base.group_user,base.group_partner_manager,"
                                          "line_idlink_addon.group_line_user")
-        cls.identity = cls.env["line.identity"].sudo().create({
+        cls.identity = cls.env["line.identity"]._line_link_protocol().create({
             "channel_id": cls.channel.id, "line_user_id": "U" + "a" * 32, "name": "Aiko LINE",
             "partner_id": cls.user_a.partner_id.id, "linked": True, "follow_state": "followed",
             "link_method": "messaging_api", "linked_since": "2026-11-01 09:00:00"})
