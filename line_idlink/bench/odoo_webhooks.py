@@ -2,9 +2,10 @@
 
 Needs an Odoo 18.0 installation (``ODOO_SRC``, ``ODOO_PY``; without them it says plainly that it
 skipped). A throwaway database gets the addon (from ``scripts/odoo-test``'s template database
-when there is one, see :mod:`line_idlink.odoo_server`), then ``odoo-bin`` serves it with ONE
-HTTP worker (``--workers=1``, Odoo's prefork server) and one cron worker, which processes the
-events as in production (woken by ``_trigger()``). The channel (created over JSON-RPC, default
+when there is one, see :mod:`line_idlink.odoo_server`), then ONE Odoo process serves it: Odoo's
+threaded server (``--workers=0``) with one cron thread, which processes the events as in
+production (woken by ``_trigger()``). ``BENCH_ODOO_WORKERS=1`` runs the prefork server instead
+(one HTTP worker process, one cron worker process). The channel (created over JSON-RPC, default
 rich menus published) talks to the emulator, which runs in a child process with a ticking clock
 and builds the events, so their reply tokens are real and fresh.
 
@@ -35,6 +36,10 @@ DEFAULT_N = 12_000  # events: 200/s for 60 s
 FULL_N = 12_000
 RATE = 200
 SENDERS = 32
+# Odoo's threaded server (one process: HTTP threads and the cron thread). BENCH_ODOO_WORKERS=1
+# uses its prefork server with one HTTP worker process and one cron worker process instead; it
+# also spawns Odoo's gevent process, which needs a working gevent in ODOO_PY.
+WORKERS = int(os.environ.get("BENCH_ODOO_WORKERS", "0"))
 P99_TARGET_MS = 100.0
 FRIENDS = 200
 TIMED = True  # takes --seconds / --rate
@@ -130,7 +135,8 @@ class EmulatorChild:
 
 # Sending ------------------------------------------------------------------------------------
 def send(url, child, rate, seconds):
-    """Open-loop sender: (answers [(kind, status, ms)], dispatch delays [s], first, last)."""
+    """Open-loop sender: (answers [(kind, status, ms from the scheduled time, ms from the
+    request's start)], dispatch delays [s], first, last)."""
     import requests
 
     total = rate * seconds
@@ -152,23 +158,25 @@ def send(url, child, rate, seconds):
             if job is None:
                 return
             scheduled, (kind, raw, signature) = job
-            delays.append(time.perf_counter() - scheduled)
+            sent = time.perf_counter()
+            delays.append(sent - scheduled)
             try:
                 status = local.session.post(url, data=raw.encode("utf-8"), timeout=60, headers={
                     "Content-Type": "application/json", "x-line-signature": signature}
                 ).status_code
             except requests.RequestException:
                 status = "error"
-            answers.append((kind, status, (time.perf_counter() - scheduled) * 1000))
+            done = time.perf_counter()
+            answers.append((kind, status, (done - scheduled) * 1000, (done - sent) * 1000))
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(SENDERS)]
     for thread in threads:
         thread.start()
-    batch = batches.get()  # the first second's events, before the clock starts
+    batch = _get(batches)  # the first second's events, before the clock starts
     started = time.perf_counter()
     for index in range(total):
         if index and index % rate == 0:
-            batch = batches.get()
+            batch = _get(batches)
         scheduled = started + index / rate
         pause = scheduled - time.perf_counter()
         if pause > 0:
@@ -177,8 +185,17 @@ def send(url, child, rate, seconds):
     for _ in threads:
         jobs.put(None)
     for thread in threads:
-        thread.join()
+        while thread.is_alive():  # joined in steps, so that Ctrl-C interrupts
+            thread.join(0.5)
     return answers, delays, started, time.perf_counter()
+
+
+def _get(items):
+    while True:  # in steps, so that Ctrl-C interrupts
+        try:
+            return items.get(timeout=0.5)
+        except queue.Empty:
+            pass
 
 
 # Odoo ---------------------------------------------------------------------------------------
@@ -220,9 +237,9 @@ def measure(rate, seconds, say=print):
     server = child = None
     try:
         prepare_database(odoo, db, log=log, say=lambda text: say(f"odoo-webhooks: {text}"))
-        server = OdooServer(odoo, db, workers=1, cron_threads=1, log_path=log,
-                            log_level="warn").start()
-        say(f"odoo-webhooks: odoo-bin --workers=1 --max-cron-threads=1 on {server.url} "
+        server = OdooServer(odoo, db, workers=WORKERS, cron_threads=1, log_path=log,
+                            log_level="warn", extra=["--log-handler=line_idlink:WARNING"]).start()
+        say(f"odoo-webhooks: odoo-bin --workers={WORKERS} --max-cron-threads=1 on {server.url} "
             f"(log {log})")
         child = EmulatorChild()
         rpc = JsonRpc(server.url, db).login("admin", "admin")
@@ -265,8 +282,10 @@ def run(n=DEFAULT_N, seconds=None, rate=None):
 
     rate = rate or RATE
     seconds = seconds or max(1, round(n / rate))
+    server = ("one Odoo process (threaded server) with one cron thread" if not WORKERS else
+              f"{WORKERS} Odoo HTTP worker process(es) + one cron worker")
     title = (f"odoo-webhooks: {rate * seconds:,} signed events at {rate}/s for {seconds} s into "
-             "/line/webhook/<id>, one Odoo HTTP worker + one cron worker, against the emulator")
+             f"/line/webhook/<id>, {server}, against the emulator")
     try:
         result = measure(rate, seconds)
     except OdooUnavailable as why:
@@ -285,6 +304,8 @@ def run(n=DEFAULT_N, seconds=None, rate=None):
         table.info("answer time p95", _percentile(times, 0.95), "ms"),
         table.at_most("answer time p99", _percentile(times, 0.99), P99_TARGET_MS, "ms"),
         table.info("answer time max", max(times, default=0.0), "ms"),
+        table.info("  once the request left: p50 / p99", " / ".join(
+            f"{_percentile([a[3] for a in answers], q):,.1f}" for q in (0.5, 0.99)), "ms"),
         table.info("rate achieved", sent / result["wall"] if result["wall"] else 0.0,
                    "events/s"),
         table.info("answers", ", ".join(f"{k} {v:,}" for k, v in sorted(statuses.items()))),
