@@ -7,7 +7,7 @@ threaded server (``--workers=0``) with one cron thread, which processes the even
 production (woken by ``_trigger()``). ``BENCH_ODOO_WORKERS=1`` runs the prefork server instead
 (one HTTP worker process, one cron worker process). The channel (created over JSON-RPC, default
 rich menus published) talks to the emulator, which runs in a child process with a ticking clock
-and builds the events, so their reply tokens are real and fresh.
+and builds each event when it is sent, so its reply token is real and fresh.
 
 The benchmark process sends RATE events per second for SECONDS seconds (default 200/s for 60 s),
 open loop: each request leaves at its scheduled time from a pool of threads, and its answer time
@@ -137,17 +137,14 @@ class EmulatorChild:
 # Sending ------------------------------------------------------------------------------------
 def send(url, child, rate, seconds):
     """Open-loop sender: (answers [(kind, status, ms from the scheduled time, ms from the
-    request's start)], dispatch delays [s], first, last)."""
+    request's start)], dispatch delays [s], first, last).
+
+    Each request leaves from a pool of threads at its scheduled time (or as soon as a thread is
+    free); its event is built by the emulator child just then, as LINE builds an event when it
+    sends it, so reply tokens and timestamps are as fresh as LINE's."""
     import requests
 
     total = rate * seconds
-    batches = queue.Queue(maxsize=2)  # built by the child about a second ahead of their time
-
-    def produce():
-        for second in range(seconds):
-            batches.put(child.ask("bodies", start=second * rate, count=rate)["items"])
-
-    threading.Thread(target=produce, daemon=True).start()
     local = threading.local()
     answers, delays = [], []
     jobs = queue.Queue()
@@ -158,9 +155,10 @@ def send(url, child, rate, seconds):
             job = jobs.get()
             if job is None:
                 return
-            scheduled, (kind, raw, signature) = job
+            scheduled, index = job
             sent = time.perf_counter()
             delays.append(sent - scheduled)
+            kind, raw, signature = child.ask("bodies", start=index, count=1)["items"][0]
             try:
                 status = local.session.post(url, data=raw.encode("utf-8"), timeout=60, headers={
                     "Content-Type": "application/json", "x-line-signature": signature}
@@ -173,30 +171,19 @@ def send(url, child, rate, seconds):
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(SENDERS)]
     for thread in threads:
         thread.start()
-    batch = _get(batches)  # the first second's events, before the clock starts
     started = time.perf_counter()
     for index in range(total):
-        if index and index % rate == 0:
-            batch = _get(batches)
         scheduled = started + index / rate
         pause = scheduled - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
-        jobs.put((scheduled, batch[index % rate]))
+        jobs.put((scheduled, index))
     for _ in threads:
         jobs.put(None)
     for thread in threads:
         while thread.is_alive():  # joined in steps, so that Ctrl-C interrupts
             thread.join(0.5)
     return answers, delays, started, time.perf_counter()
-
-
-def _get(items):
-    while True:  # in steps, so that Ctrl-C interrupts
-        try:
-            return items.get(timeout=0.5)
-        except queue.Empty:
-            pass
 
 
 # Odoo ---------------------------------------------------------------------------------------
