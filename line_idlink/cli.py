@@ -87,9 +87,9 @@ def parse_start(text):
 
 
 def emulator_clock(args):
-    """(start, clock) of the CLI: the wall clock by default (ID tokens and webhook timestamps are "now", as
-    a real bot checks them), ``--start`` to start elsewhere; a frozen clock starts at
-    DEFAULT_EPOCH, as in tests and notebooks."""
+    """(start, clock) of the CLI: the wall clock by default (ID tokens and webhook timestamps
+    are "now", as a real bot checks them), ``--start`` to start elsewhere; a frozen clock starts
+    at DEFAULT_EPOCH, as in tests and notebooks."""
     from .emulator import Clock
     from .emulator.clock import DEFAULT_EPOCH
 
