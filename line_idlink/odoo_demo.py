@@ -227,6 +227,7 @@ class Journey:
         self.channel_id, self.customers, self.say = channel_id, customers, say
         self.users = {}
         self.menus = {}  # rule role ("default", "linked") -> LINE richMenuId
+        self.aiko_browser = None  # logged in as aiko@example.com by the Messaging API link
 
     def add_line_users(self):
         for name in LINE_USERS:
@@ -289,9 +290,10 @@ class Journey:
             started = time.monotonic()
             try:
                 detail = step()
-            except (CheckFailed, OdooError, requests.RequestException) as exc:
+            except Exception as exc:  # noqa: BLE001 - every failure is a failed step, reported
                 failed += 1
-                self.say(f"FAIL  {title}\n      {exc}")
+                reason = str(exc) if isinstance(exc, (CheckFailed, OdooError)) else repr(exc)
+                self.say(f"FAIL  {title}\n      {reason}")
             else:
                 self.say(f"ok    {title} ({time.monotonic() - started:.1f} s)"
                          + (f"\n      {detail}" if detail else ""))
@@ -381,6 +383,8 @@ class Journey:
 
     def unlink(self):
         browser = self.aiko_browser
+        if browser is None:
+            raise CheckFailed("Aiko is not linked (the Messaging API link step failed)")
         page = browser.get("/my/line")
         form = re.search(r'action="(/my/line/unlink/\d+)"', page.text)
         if not form:
