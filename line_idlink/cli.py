@@ -9,6 +9,8 @@ import logging
 import signal
 import sys
 import threading
+import time
+from datetime import datetime, timezone
 
 COMMANDS = []  # (name, help, add_arguments(parser), run(args) -> exit code)
 
@@ -52,6 +54,10 @@ def _emulator_arguments(parser):
                        help="the clock ticks, so tokens expire in real time (default)")
     clock.add_argument("--frozen-clock", dest="frozen", action="store_true",
                        help="the clock stands still until POST /__emulator__/clock/advance")
+    parser.add_argument("--start", metavar="WHEN",
+                        help="the clock's start: an ISO 8601 date-time (2026-11-02T09:00:00+09:00;"
+                             " no offset means UTC) or seconds since the Unix epoch. Default: now "
+                             "for a ticking clock, 2026-11-02T00:00:00Z for a frozen one")
     parser.add_argument("--redelivery", action="store_true",
                         help="redeliver failed webhooks (LINE's console switch)")
     parser.add_argument("--quota", type=int, default=None,
@@ -62,9 +68,49 @@ def _emulator_arguments(parser):
                         help="log webhook deliveries and errors to stderr")
 
 
+def parse_start(text):
+    """Seconds since the Unix epoch from ``--start``: a number of seconds, or an ISO 8601
+    date-time (``Z`` or an offset; none means UTC). ValueError says what is accepted."""
+    text = (text or "").strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise ValueError(f"--start {text!r} is neither an ISO 8601 date-time (e.g. "
+                         "2026-11-02T09:00:00+09:00) nor seconds since the Unix epoch") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
+def emulator_clock(args):
+    """(start, clock) of the CLI: the wall clock by default (ID tokens and webhook timestamps
+    are "now", as a real bot checks them), ``--start`` to start elsewhere; a frozen clock starts
+    at DEFAULT_EPOCH, as in tests and notebooks."""
+    from .emulator import Clock
+    from .emulator.clock import DEFAULT_EPOCH
+
+    if args.start is not None:
+        start = parse_start(args.start)
+        if not -62135596800 <= start <= 253402300799:  # years 1 to 9999
+            raise ValueError(f"--start {args.start!r} is out of range")
+    else:
+        start = DEFAULT_EPOCH if args.frozen else time.time()
+    return start, Clock(start=start, frozen=args.frozen)
+
+
+def _iso(seconds):
+    when = datetime.fromtimestamp(seconds, timezone.utc)
+    return when.isoformat(timespec="milliseconds" if when.microsecond else "seconds").replace(
+        "+00:00", "Z")
+
+
 @subcommand("emulator", "Serve the LINE platform emulator until interrupted", _emulator_arguments)
 def run_emulator(args):
-    from .emulator import Clock, Emulator, EmulatorServer
+    from .emulator import Emulator, EmulatorServer
 
     if args.verbose:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -72,8 +118,14 @@ def run_emulator(args):
     if args.quota is not None and args.quota < 0:
         print("line-idlink emulator: --quota must be 0 or more", file=sys.stderr)
         return 2
+    try:
+        start, clock = emulator_clock(args)
+    except ValueError as exc:
+        print(f"line-idlink emulator: {exc}", file=sys.stderr)
+        return 2
+    clock_start = _iso(start)
     emulator = Emulator(seed=args.seed, webhook_url=args.webhook_url,
-                        clock=Clock(frozen=args.frozen), delivery=args.delivery,
+                        clock=clock, delivery=args.delivery,
                         quota=args.quota, redelivery=args.redelivery,
                         login_callback_urls=args.login_callback_url)
     try:
@@ -86,7 +138,8 @@ def run_emulator(args):
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     server.start()
-    print(json.dumps(server.info()), flush=True)
+    print(json.dumps(dict(server.info(), clock_start=clock_start,
+                          clock="frozen" if args.frozen else "ticking")), flush=True)
     try:
         while not stop.wait(0.5):
             if not args.frozen:  # a ticking clock: redeliveries and jobs fall due by themselves

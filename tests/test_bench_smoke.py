@@ -4,7 +4,7 @@ lost, no forged webhook accepted). Speed figures are printed by scripts/bench, n
 import pytest
 
 from line_idlink.bench import __main__ as bench_main
-from line_idlink.bench import campaign, faults, push, richmenu, table, webhooks
+from line_idlink.bench import campaign, faults, odoo_webhooks, push, richmenu, table, webhooks
 from line_idlink.bench.common import JsonCampaignStore, SimulatedKill
 from line_idlink.campaign import Batch
 
@@ -98,3 +98,41 @@ def test_table_ratios_read_against_their_targets():
     assert table.at_most("calls", 201, 200).verdict == table.FAIL
     text = table.render("t", [row])
     assert "metric" in text.splitlines()[1] and "ceiling" in text
+
+
+def test_odoo_webhooks_says_plainly_that_it_skipped_without_odoo(monkeypatch, capsys):
+    monkeypatch.delenv("ODOO_SRC", raising=False)
+    title, rows = odoo_webhooks.run(10, seconds=1, rate=5)
+    assert title.endswith("SKIPPED")
+    assert "ODOO_SRC is not set" in rows[0].measured
+    assert "SKIPPED odoo-webhooks" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["webhooks", "--seconds", "5"], ["--rate", "10"],
+                                  ["odoo-webhooks", "--rate", "0"],
+                                  ["odoo-webhooks", "--seconds", "-1"]])
+def test_seconds_and_rate_are_for_odoo_webhooks_only(argv, capsys):
+    assert bench_main.main(argv) == 2
+    assert "--seconds and --rate" in capsys.readouterr().err
+
+
+def test_odoo_webhooks_sender_sends_each_signed_event_once(webhook_sink):
+    """The sender and its emulator child, aimed at a stand-in bot instead of Odoo: every event
+    leaves once, signed with the channel secret, in the benchmark's mix."""
+    from line_idlink.webhook import compute_signature
+
+    child = odoo_webhooks.EmulatorChild()
+    try:
+        answers, _delays, _first, _last = odoo_webhooks.send(webhook_sink.url, child, 20, 2)
+        report = child.ask("report")
+    finally:
+        child.stop()
+    assert [a[1] for a in answers] == [200] * 40
+    secret = child.credentials["channel_secret"]
+    for item in webhook_sink.received:
+        assert item["headers"]["X-Line-Signature"] == compute_signature(secret, item["raw"])
+    ids = [event["webhookEventId"] for event in webhook_sink.events]
+    assert len(ids) == len(set(ids)) == 40
+    kinds = sorted(event["type"] for event in webhook_sink.events)
+    assert (kinds.count("message"), kinds.count("follow"), kinds.count("postback")) == (24, 8, 8)
+    assert report["answered_users"] == 16 and report["messages"] == {"0": 16}  # nobody replied

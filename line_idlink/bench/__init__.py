@@ -9,10 +9,11 @@ Each benchmark module has ``NAME``, ``DEFAULT_N`` (sized for a few minutes on a 
 import importlib
 
 CORE = ("campaign", "push", "faults", "webhooks")
-ALL = CORE + ("richmenu",)
+ODOO = ("richmenu", "odoo-webhooks")  # need ODOO_SRC / ODOO_PY
+ALL = CORE + ODOO
 
 
 def load(name):
     if name not in ALL:
         raise ValueError(f"unknown benchmark {name!r}; choose from {', '.join(ALL)}")
-    return importlib.import_module(f"{__name__}.{name}")
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
