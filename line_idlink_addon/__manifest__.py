@@ -22,6 +22,8 @@
         "views/line_menus.xml",
         "views/line_rich_menu_menus.xml",
         "views/portal_templates.xml",
+        "security/line_message_security.xml",
+        "data/line_message_cron.xml",
     ],
     "assets": {
         "web.assets_backend": [
