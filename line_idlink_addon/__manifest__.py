@@ -24,6 +24,7 @@
         "views/portal_templates.xml",
         "security/line_message_security.xml",
         "data/line_message_cron.xml",
+        "views/line_message_views.xml",
     ],
     "assets": {
         "web.assets_backend": [
