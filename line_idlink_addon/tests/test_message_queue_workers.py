@@ -10,14 +10,14 @@ from odoo.tests import TransactionCase, tagged
 from line_idlink import messages
 from line_idlink.emulator import Clock, start_emulator
 
-ROWS = 50
-PUSH_LIMIT = (10, 1.0)  # LINE's push limit, lowered so that 50 pushes need several windows
+ROWS = 40
+PUSH_LIMIT = (4, 1.0)  # LINE's push limit, lowered so that the pushes need about 10 windows
 
 
 @tagged("post_install", "-at_install", "line_idlink")
 class TestMessageQueueWorkers(TransactionCase):
     """Two workers (threads with their own database cursors and transactions, committing for
-    real, as two Odoo cron workers or servers on one PostgreSQL) send one queue of 50 rows:
+    real, as two Odoo cron workers or servers on one PostgreSQL) send one queue of 40 rows:
     every message is delivered exactly once and LINE never answers 429, because rows are
     claimed with FOR UPDATE SKIP LOCKED and the rate limit lives in PostgreSQL."""
 
