@@ -98,22 +98,22 @@ def main():
                                  limit=PUSH_LIMIT, users=[u.user_id for u in users]))
         print(f"queued {line(out, 'QUEUED')[0]} messages; LINE allows {PUSH_LIMIT} pushes/s",
               flush=True)
-        started = time.time()
         workers = [shell(WORKER, wait=False) for _ in range(2)]
-        results = []
+        results, durations = [], []
         for number, proc in enumerate(workers, 1):
             out = finish(proc)
             processed, seconds = line(out, "PROCESSED")
             results.append(int(processed))
+            durations.append(float(seconds))
             print(f"odoo process {number} (pid {proc.pid}): sent {processed} rows in {seconds} s")
-        elapsed = time.time() - started
+        elapsed = max(durations)  # processing time, without odoo-bin's start-up
         pushes = emu.requests_for("pushMessage")
         statuses = {}
         for entry in pushes:
             statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
         inboxes = [len(u.inbox) for u in users]
         keys = {entry["retryKey"] for entry in pushes}
-        print(json.dumps({"rows": ROWS, "seconds": round(elapsed, 1),
+        print(json.dumps({"rows": ROWS, "processing_seconds": round(elapsed, 1),
                           "rows_per_second": round(ROWS / elapsed, 2),
                           "push_statuses": statuses, "distinct_retry_keys": len(keys),
                           "inbox_sizes": sorted(set(inboxes)), "per_process": results}))
