@@ -383,8 +383,13 @@ class LineMessage(models.Model):
         self.invalidate_model()
         return token, ids
 
-    def _line_owned(self, token):
-        """Lock this claimed row; False when another worker took it over (lease expired)."""
+    def _line_owned(self, token, auto_commit):
+        """Lock this claimed row; False when another worker took it over (lease expired).
+        In a transaction of its own, READ COMMITTED: a row changed by another worker since our
+        snapshot is then re-read instead of raising a serialization error."""
+        if auto_commit:
+            self.env.cr.commit()
+            self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         self.env.cr.execute("""SELECT id FROM line_message
                                 WHERE id = %s AND state = 'sending' AND claim_token = %s
                                   FOR UPDATE""", (self.id, token))
@@ -396,7 +401,7 @@ class LineMessage(models.Model):
         """Send one claimed row and record the outcome (committed)."""
         self.ensure_one()
         now = _now()
-        if not self._line_owned(token):
+        if not self._line_owned(token, auto_commit):
             return False
         # durable before the request: the attempt (a crash now leaves a row that says so) and
         # a fresh lease for this row
@@ -475,7 +480,7 @@ class LineMessage(models.Model):
 
     def _line_finish(self, token, auto_commit, **values):
         """Write the outcome if this worker still owns the row, then commit."""
-        if self._line_owned(token):
+        if self._line_owned(token, auto_commit):
             values = dict(values, claim_token=False, lease_until=False)
             for key in ("request_id", "next_try"):
                 if key in values and values[key] is None:
