@@ -8,16 +8,15 @@ from odoo.exceptions import UserError
 
 from line_idlink.linking import DEFAULT_AUTH_BASE, AccountLinker
 from line_idlink.login import LoginClient
-from line_idlink.ratelimit import RateLimiter
 from line_idlink.webhook import WebhookReceiver
 
 from ..lib.line_api import LineApi, LineCallFailed
 from ..lib.odoo_storage import OdooStorage
+from ..lib.pg_ratelimit import PgRateLimiter, configured_limits
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.line.me"
-_LIMITERS = {}  # (database, channel id) -> the core's RateLimiter shared by this process
 
 
 class LineChannel(models.Model):
@@ -104,15 +103,16 @@ class LineChannel(models.Model):
         return LineApi(channel.api_base, channel.access_token, **self._line_api_timing())
 
     def _line_api_timing(self):
-        """Extra Sender arguments: the clock and sleep of :meth:`_line_time` and one rate limiter
-        per channel and process reading that clock, so every call of this worker (cron runs,
-        buttons) counts against the same LINE limits."""
+        """Extra Sender arguments: the clock and sleep of :meth:`_line_time` and the channel's
+        rate limiter kept in PostgreSQL (``lib/pg_ratelimit.py``), so every call of every worker
+        and server on this database (queue cron, buttons, rich menus) counts against the same
+        LINE limits. In production the limiter reads PostgreSQL's clock (servers whose clocks
+        differ share one window); an injected clock (tests: the emulator's) drives it instead."""
         timing = self._line_time()
-        key = (self.env.cr.dbname, self.id)
-        limiter = _LIMITERS.get(key)
-        if limiter is None or limiter.clock != timing["clock"]:
-            limiter = _LIMITERS[key] = RateLimiter(clock=timing["clock"], sleep=timing["sleep"])
-        return dict(timing, limiter=limiter)
+        clock = None if timing["clock"] is time.time else timing["clock"]
+        return dict(timing, limiter=PgRateLimiter(
+            self.env.registry, self.id, limits=configured_limits(self.env),
+            sleep=timing["sleep"], clock=clock))
 
     def _line_time(self):
         """The clock and sleep of LINE calls (rate limiter, backoff, batch polling). Tests return
