@@ -337,7 +337,10 @@ class WebhookReceiver:
                 self.storage.retry_event(record.event_id, retry_at, error)
                 return Processed(record.event_id, _type_of(record), True, None, error, retry_at,
                                  attempt)
-            log.exception("webhook handler failed for event %s", record.event_id)
+            if hasattr(exc, "transient"):  # a classified failure (e.g. LINE refused a call)
+                log.warning("webhook event %s failed: %s", record.event_id, error)
+            else:
+                log.exception("webhook handler failed for event %s", record.event_id)
             self.storage.finish_event(record.event_id, self.clock(), error)
             return Processed(record.event_id, _type_of(record), True, None, error,
                              attempt=attempt)
