@@ -22,6 +22,9 @@
         "views/line_menus.xml",
         "views/line_rich_menu_menus.xml",
         "views/portal_templates.xml",
+        "security/line_message_security.xml",
+        "data/line_message_cron.xml",
+        "views/line_message_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

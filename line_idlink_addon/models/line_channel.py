@@ -8,16 +8,15 @@ from odoo.exceptions import UserError
 
 from line_idlink.linking import DEFAULT_AUTH_BASE, AccountLinker
 from line_idlink.login import LoginClient
-from line_idlink.ratelimit import RateLimiter
 from line_idlink.webhook import WebhookReceiver
 
 from ..lib.line_api import LineApi, LineCallFailed
 from ..lib.odoo_storage import OdooStorage
+from ..lib.pg_ratelimit import PgRateLimiter, configured_limits
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.line.me"
-_LIMITERS = {}  # (database, channel id) -> the core's RateLimiter shared by this process
 
 
 class LineChannel(models.Model):
@@ -80,13 +79,12 @@ class LineChannel(models.Model):
         return LineApi(channel.api_base, channel.access_token, **self._line_api_timing())
 
     def _line_api_timing(self):
-        """Extra Sender arguments. By default one rate limiter per channel and process, so every
-        call of this worker (cron runs, buttons) counts against the same LINE limits; tests
-        return ``{"sleep": ..., "clock": ...}`` driving the emulator's frozen clock."""
-        key = (self.env.cr.dbname, self.id)
-        if key not in _LIMITERS:
-            _LIMITERS[key] = RateLimiter()
-        return {"limiter": _LIMITERS[key]}
+        """Extra Sender arguments. By default the channel's rate limiter kept in PostgreSQL
+        (``lib/pg_ratelimit.py``), so every call of every worker and server on this database
+        (queue cron, buttons, rich menus) counts against the same LINE limits; tests return
+        ``{"sleep": ..., "clock": ...}`` driving the emulator's frozen clock."""
+        return {"limiter": PgRateLimiter(self.env.registry, self.id,
+                                         limits=configured_limits(self.env))}
 
     def _line_storage(self):
         self.ensure_one()

@@ -1,52 +1,83 @@
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..lib.line_api import LineApi
 from .common import LineCommon
 
 
 @tagged("post_install", "-at_install", "line_idlink")
-class TestSendMessageWizard(LineCommon, TransactionCase):
-    """"Send LINE message" from the partner form, against the emulator."""
+class TestSendMessageWizard(LineCommon, HttpCase):
+    """"Send LINE message" from the partner form, over JSON-RPC as a LINE agent: the message
+    goes through the outgoing queue (stored with its retry key, sent by the queue cron)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._line_setup()
-        cls.agent = new_test_user(cls.env, login="line_agent", name="Line Agent",
+        cls.agent = new_test_user(cls.env, login="line_agent", password="line_agent_pw1",
+                                  name="Line Agent",
                                   groups="base.group_user,line_idlink_addon.group_line_user")
 
-    def test_send_message_once_with_stored_retry_key(self):
-        emu = self.start_line_emulator()
+    def _call(self, model, method, args, kwargs=None):
+        return self.make_jsonrpc_request("/web/dataset/call_kw", {
+            "model": model, "method": method, "args": args, "kwargs": kwargs or {}})
+
+    def test_send_message_goes_through_the_queue(self):
+        self.emu = emu = self.start_line_emulator()
         aiko = emu.add_user("Aiko LINE")
         aiko.follow()  # its webhook stays queued: the identity below stands for its result
         partner = self.user_a.partner_id
-        self.env["line.identity"].sudo().create({
+        identity = self.env["line.identity"].sudo().create({
             "channel_id": self.channel.id, "line_user_id": aiko.user_id, "name": "Aiko LINE",
             "partner_id": partner.id, "linked": True, "follow_state": "followed",
             "link_method": "messaging_api"})
-        wizard = self.env["line.send.message"].with_user(self.agent).create(
-            {"partner_id": partner.id, "body": "Your order has shipped"})
-        self.assertEqual(len(wizard.identity_ids), 1)
+        cron = self.env.ref("line_idlink_addon.ir_cron_line_message_queue")
+        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
 
-        stored_before_push = []
-        original_push = LineApi.push
+        self.authenticate("line_agent", "line_agent_pw1")
+        wizard_id = self._call("line.send.message", "create",
+                               [{"partner_id": partner.id, "body": "Your order has shipped"}])
+        self._call("line.send.message", "action_send", [[wizard_id]])
 
-        def push(api, to, messages, retry_key=None, key_store=None):
-            # what a crash right now would leave in the database
-            self.env.cr.execute("SELECT retry_keys FROM line_send_message WHERE id = %s",
-                                (wizard.id,))
-            stored_before_push.append((retry_key, self.env.cr.fetchone()[0] or ""))
-            return original_push(api, to, messages, retry_key=retry_key, key_store=key_store)
+        queued = self.env["line.message"].search([("partner_id", "=", partner.id)])
+        self.assertEqual(len(queued), 1, "one queue row per LINE account")
+        self.assertEqual(queued.state, "outgoing")
+        self.assertEqual(queued.identity_id, identity)
+        self.assertEqual((queued.res_model, queued.res_id), ("res.partner", partner.id))
+        self.assertTrue(queued.retry_key, "retry key stored with the row before any request")
+        self.assertFalse(emu.requests_for("pushMessage"), "nothing sent before the cron runs")
+        self.assertFalse(aiko.inbox)
+        self.assertGreater(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+            triggers_before, "the queue cron is woken")
+        notes = " ".join(str(b) for b in partner.message_ids.mapped("body"))
+        self.assertIn("LINE message queued for", notes)
+        self.assertIn("Aiko LINE", notes)
 
-        self.patch(LineApi, "push", push)
-        wizard.action_send()
+        # the agent sees the row and its state (smart button / list)
+        rows = self._call("line.message", "search_read",
+                          [[("partner_id", "=", partner.id)], ["state", "preview"]])
+        self.assertEqual(rows, [{"id": queued.id, "state": "outgoing",
+                                 "preview": "Your order has shipped"}])
 
-        self.assertEqual(len(stored_before_push), 1)
-        key, stored = stored_before_push[0]
-        self.assertTrue(key)
-        self.assertIn(f"{aiko.user_id}: {key}", stored, "retry key persisted before the push")
+        cron.method_direct_trigger()
+        queued.invalidate_recordset()
+        self.assertEqual(queued.state, "sent")
         texts = [entry["message"].get("text") for entry in aiko.inbox]
-        self.assertEqual(texts.count("Your order has shipped"), 1, "delivered exactly once")
-        self.assertIn(key, emu.retry_keys, "LINE saw the stored key")
-        notes = partner.message_ids.mapped("body")
-        self.assertTrue(any("LINE message sent to Aiko LINE" in str(b) for b in notes), notes)
+        self.assertEqual(texts, ["Your order has shipped"], "delivered exactly once")
+        self.assertEqual([e["retryKey"] for e in emu.requests_for("pushMessage")],
+                         [queued.retry_key], "LINE saw the stored key")
+        self.assertTrue(queued.sent_message_ids)
+
+    def test_send_message_refuses_another_customers_account(self):
+        emu = self.start_line_emulator()
+        bunta = emu.add_user("Bunta LINE")
+        other = self.env["line.identity"].sudo().create({
+            "channel_id": self.channel.id, "line_user_id": bunta.user_id, "name": "Bunta LINE",
+            "partner_id": self.user_b.partner_id.id, "linked": True,
+            "follow_state": "followed", "link_method": "messaging_api"})
+        self.authenticate("line_agent", "line_agent_pw1")
+        wizard_id = self._call("line.send.message", "create", [{
+            "partner_id": self.user_a.partner_id.id, "body": "Hello",
+            "identity_ids": [(6, 0, [other.id])]}])
+        with self.assertRaisesRegex(Exception, "is not a linked LINE account of"):
+            self._call("line.send.message", "action_send", [[wizard_id]])
+        self.assertFalse(self.env["line.message"].search([("identity_id", "=", other.id)]))

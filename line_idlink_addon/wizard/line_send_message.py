@@ -1,17 +1,17 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from line_idlink import messages
-from line_idlink.messaging import new_retry_key
-
-from ..lib.line_api import LineCallFailed
 
 
 class LineSendMessage(models.TransientModel):
-    """"Send LINE message" from a partner: a text pushed to each linked, following LINE account.
+    """"Send LINE message" from a partner: a text queued for each linked, following LINE account.
 
-    The retry key is stored on the wizard line BEFORE the push (the core's key_store hook), so a
-    push that might have reached LINE is only ever resent with the same key.
+    Each message becomes a ``line.message`` row (with its retry key) in this transaction; the
+    queue cron sends it once the transaction is committed. The partner's chatter says what was
+    queued and links to the rows; a failure is noted there too.
     """
 
     _name = "line.send.message"
@@ -21,7 +21,6 @@ class LineSendMessage(models.TransientModel):
     identity_ids = fields.Many2many("line.identity", string="LINE Accounts",
                                     compute="_compute_identity_ids", store=True, readonly=False)
     body = fields.Text("Message", required=True)
-    retry_keys = fields.Text(readonly=True)
 
     @api.depends("partner_id")
     def _compute_identity_ids(self):
@@ -31,32 +30,31 @@ class LineSendMessage(models.TransientModel):
 
     def action_send(self):
         self.ensure_one()
-        if not self.identity_ids:
+        identities = self.identity_ids.sudo()
+        if not identities:
             raise UserError(_("%(partner)s has no linked LINE account that follows the official"
                               " account.", partner=self.partner_id.display_name))
+        strangers = identities.filtered(lambda i: i.partner_id != self.partner_id
+                                        or not i.linked or i.follow_state != "followed")
+        if strangers:
+            raise UserError(_("%(names)s is not a linked LINE account of %(partner)s that follows"
+                              " the official account.", names=", ".join(
+                                  strangers.mapped("display_name")),
+                              partner=self.partner_id.display_name))
         try:
             message = messages.text(self.body)
         except ValueError as exc:
             raise UserError(str(exc)) from exc
-        sent = []
-        for identity in self.identity_ids.sudo():
-            key = new_retry_key()
-            self.retry_keys = f"{self.retry_keys or ''}{identity.line_user_id}: {key}\n"
-            self.env.flush_all()
-            try:
-                with identity.channel_id._line_api() as api:
-                    result = api.push(identity.line_user_id, [message], retry_key=key)
-            except LineCallFailed as exc:
-                raise UserError(str(exc)) from exc
-            if not result.ok:
-                self.partner_id.sudo().message_post(body=_(
-                    "LINE message to %(name)s failed: %(error)s (retry key %(key)s).",
-                    name=identity.display_name, error=str(result.error), key=key))
-                continue
-            sent.append(identity.display_name)
-        if sent:
-            # sudo: a LINE agent may lack write access on the customer, yet the note must be
-            # kept (the author stays the agent: sudo keeps env.user)
-            self.partner_id.sudo().message_post(body=_("LINE message sent to %(names)s: %(body)s",
-                                                names=", ".join(sent), body=self.body))
+        queue = self.env["line.message"]
+        for identity in identities:
+            queue |= queue._line_enqueue(identity.channel_id, identity.line_user_id, [message],
+                                         origin=self.partner_id)
+        links = Markup(", ").join(
+            Markup('<a href="/odoo/action-line_idlink_addon.line_message_action/%s">%s</a>')
+            % (row.id, row.identity_id.display_name or row.line_user_id)
+            for row in queue.sudo())
+        # sudo: a LINE agent may lack write access on the customer, yet the note must be kept
+        # (the author stays the agent: sudo keeps env.user)
+        self.partner_id.sudo().message_post(body=Markup(_(
+            "LINE message queued for %(names)s: %(body)s")) % {"names": links, "body": self.body})
         return {"type": "ir.actions.act_window_close"}
