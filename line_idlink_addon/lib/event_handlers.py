@@ -86,9 +86,9 @@ class ChannelEventHandlers:
         if not token and not user_id:
             return
         self.after_commit.append(lambda: self._send_reply(token, user_id, message_list,
-                                                          event.event_id))
+                                                          event.event_id, identity))
 
-    def _send_reply(self, token, user_id, message_list, event_id):
+    def _send_reply(self, token, user_id, message_list, event_id, identity=None):
         if token:
             try:
                 self.api.reply(token, message_list)
@@ -99,8 +99,9 @@ class ChannelEventHandlers:
                 _logger.info("LINE reply for event %s failed (%s): sent as a push", event_id,
                              exc)
         if user_id:
-            self.env["line.message"]._line_enqueue(self.channel, user_id, message_list,
-                                                   origin=f"webhook:{event_id}")
+            self.env["line.message"]._line_enqueue(
+                self.channel, user_id, message_list,
+                origin=identity.with_env(self.env) if identity else None)
 
     def _apply_rich_menu(self, identity):
         """Mark the identity's menu pending now (committed with the event; the rich-menu cron
