@@ -1,3 +1,4 @@
+import datetime
 import json
 import logging
 import time
@@ -10,6 +11,9 @@ from ..lib.event_handlers import ChannelEventHandlers
 from ..lib.odoo_storage import lost_race, to_dt
 
 _logger = logging.getLogger(__name__)
+
+RETENTION_PARAM = "line_idlink.event_retention_days"
+DEFAULT_RETENTION_DAYS = 30
 
 
 def transient(exc):
@@ -59,6 +63,31 @@ class LineWebhookEvent(models.Model):
                 event.event_type = json.loads(event.payload or "{}").get("type")
             except ValueError:
                 event.event_type = False
+
+    @api.model
+    def _line_retention_days(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(RETENTION_PARAM)
+        try:
+            days = int(value) if value not in (None, False, "") else DEFAULT_RETENTION_DAYS
+        except ValueError:
+            _logger.warning("%s=%r is not a number of days: %s days are kept", RETENTION_PARAM,
+                            value, DEFAULT_RETENTION_DAYS)
+            return DEFAULT_RETENTION_DAYS
+        return max(days, 1)
+
+    @api.autovacuum
+    def _gc_line_processed_events(self):
+        """Delete processed events (done or error) finished more than the retention period ago
+        (system parameter ``line_idlink.event_retention_days``, default 30). Pending and
+        processing events are never deleted."""
+        limit = fields.Datetime.now() - datetime.timedelta(days=self._line_retention_days())
+        self.flush_model()
+        self.env.cr.execute("""DELETE FROM line_webhook_event
+                                WHERE state IN ('done', 'error') AND finished_at < %s""",
+                            (limit,))
+        count = self.env.cr.rowcount
+        self.invalidate_model()
+        return count
 
     def action_retry(self):
         """Administrators put failed events back in the queue by hand."""
