@@ -22,6 +22,7 @@ naive UTC datetimes like every Odoo Datetime.
 """
 
 import datetime
+from contextlib import nullcontext
 
 from psycopg2 import errorcodes
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
@@ -59,11 +60,14 @@ def to_ts(value):
 class OdooStorage:
     """``Storage`` for one channel; ``env`` must be a superuser env (the tables are technical)."""
 
-    def __init__(self, env, channel):
+    def __init__(self, env, channel, events_apart=False):
+        """``events_apart``: store webhook events in a short transaction of their own (the
+        webhook route; see :meth:`remember_event`), else in ``env.cr``'s transaction."""
         self.env = env
         self.cr = env.cr
         self.channel = channel
         self.channel_key = str(channel.id)
+        self.events_apart = events_apart
 
     def _check_channel(self, channel_id):
         if str(channel_id) != self.channel_key:
@@ -261,13 +265,17 @@ class OdooStorage:
                            to_ts(row[5]), row[6], row[7] or 0, to_ts(row[8]))
 
     def remember_event(self, event_id, channel_id, payload, received_at):
-        """Stored and committed at once in a short transaction of its own (READ COMMITTED): a
-        duplicate delivered at the same moment waits for this insert and then finds it, where
-        Odoo's REPEATABLE READ request transaction would fail with a serialization error. (In
-        tests, ``registry.cursor()`` shares the test transaction.)"""
+        """With ``events_apart`` (the webhook route), stored and committed at once in a short
+        transaction of its own (READ COMMITTED): a duplicate delivered at the same moment waits
+        for this insert and then finds it, where Odoo's REPEATABLE READ request transaction
+        would fail with a serialization error. (In HttpCase's test mode, ``registry.cursor()``
+        shares the test transaction.)"""
         self._check_channel(channel_id)
-        with self.env.registry.cursor() as cr:
-            if isinstance(cr, sql_db.Cursor):  # a fresh connection, reset by the pool on reuse
+        if not self.events_apart:
+            self._flush("line.webhook.event")
+        with (self.env.registry.cursor() if self.events_apart else nullcontext(self.cr)) as cr:
+            if isinstance(cr, sql_db.Cursor) and cr is not self.cr:
+                # a fresh connection (the pool resets the level when it is reused)
                 cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
             cr.execute("""
                 INSERT INTO line_webhook_event (event_id, channel_id, payload, received_at,

@@ -103,9 +103,12 @@ class LineWebhookEvent(models.Model):
         for): a later failure never rolls back an earlier event, nor a reply already sent. The
         progress is reported to ``ir.cron`` (more than ``limit`` events: it runs again at once).
         """
-        total = self._line_ready_count()
+        channels = self.env["line.channel"].sudo().search([]).filtered("channel_secret")
+        # what is left is counted on these channels only: an event of an archived channel must
+        # not make ir.cron run again at once, forever
+        total = self._line_ready_count(channels.ids)
         progress = {"done": 0}
-        for channel in self.env["line.channel"].sudo().search([]):
+        for channel in channels:
             left = limit - progress["done"]
             if left <= 0:
                 break
@@ -113,17 +116,16 @@ class LineWebhookEvent(models.Model):
         return progress["done"]
 
     @api.model
-    def _line_ready_count(self):
+    def _line_ready_count(self, channel_ids):
         self.flush_model()
         self.env.cr.execute("""SELECT count(*) FROM line_webhook_event
-                                WHERE state = 'pending' AND (next_try IS NULL OR next_try <= %s)""",
-                            (fields.Datetime.now(),))
+                                WHERE state = 'pending' AND channel_id = ANY(%s)
+                                  AND (next_try IS NULL OR next_try <= %s)""",
+                            (channel_ids, fields.Datetime.now()))
         return self.env.cr.fetchone()[0]
 
     @api.model
     def _process_channel(self, channel, limit, progress, total):
-        if not channel.sudo().channel_secret:
-            return
         handlers = ChannelEventHandlers(channel)
         receiver = channel._line_receiver(handlers.mapping(), clock=time.time)
         receiver.transient = transient
