@@ -35,25 +35,6 @@ def _now():
     return fields.Datetime.now()
 
 
-def check_line_messages(messages):
-    """LINE message dicts (as the core's builders in ``line_idlink.messages`` make them) ->
-    the list to store; :class:`UserError` naming the problem when LINE would refuse them."""
-    if isinstance(messages, dict):
-        messages = [messages]
-    if not isinstance(messages, (list, tuple)):
-        raise UserError(_("LINE messages must be a list of message objects."))
-    messages = [m.to_dict() if hasattr(m, "to_dict") and not isinstance(m, dict) else m
-                for m in messages]
-    try:
-        to_messages(messages)  # 1 to 5 messages of types the LINE SDK knows, required fields
-        for index, message in enumerate(messages):
-            _check_message_limits(index, message)
-        json.dumps(messages)
-    except (InvalidMessages, line_messages.MessageTooLarge, ValueError, TypeError) as exc:
-        raise UserError(_("This LINE message cannot be sent: %(error)s", error=str(exc))) from exc
-    return list(messages)
-
-
 def _check_message_limits(index, message):
     """The size limits of ``line_idlink.messages`` on messages built elsewhere."""
     where = f"messages[{index}]"
@@ -230,8 +211,28 @@ class LineMessage(models.Model):
         return channel.sudo()
 
     @api.model
+    def _line_check_messages(self, messages):
+        """LINE message dicts (as the core's builders in ``line_idlink.messages`` make them) ->
+        the list to store; :class:`UserError` naming the problem when LINE would refuse them."""
+        if isinstance(messages, dict):
+            messages = [messages]
+        if not isinstance(messages, (list, tuple)):
+            raise UserError(_("LINE messages must be a list of message objects."))
+        messages = [m.to_dict() if hasattr(m, "to_dict") and not isinstance(m, dict) else m
+                    for m in messages]
+        try:
+            to_messages(messages)  # 1 to 5 messages of types the LINE SDK knows, required fields
+            for index, message in enumerate(messages):
+                _check_message_limits(index, message)
+            json.dumps(messages)
+        except (InvalidMessages, line_messages.MessageTooLarge, ValueError, TypeError) as exc:
+            raise UserError(_("This LINE message cannot be sent: %(error)s",
+                              error=str(exc))) from exc
+        return list(messages)
+
+    @api.model
     def _line_values(self, channel, messages, origin, notification_disabled, aggregation_unit):
-        stored = check_line_messages(messages)
+        stored = self._line_check_messages(messages)
         try:
             check_aggregation_unit(aggregation_unit)
         except InvalidMessages as exc:

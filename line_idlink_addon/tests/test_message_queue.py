@@ -83,6 +83,19 @@ class TestMessageQueue(LineCommon, TransactionCase):
         self.assertEqual(self.process(), 0, "a sent row is never sent again")
         self.assertEqual(len(self.pushes()), 1)
 
+    def test_cron_sends_one_batch_and_reports_progress(self):
+        self.env["ir.config_parameter"].sudo().set_param("line_idlink_addon.queue_batch", "2")
+        rows = self.Queue.browse([self.enqueue(f"m{i}").id for i in range(3)])
+        cron = self.env.ref("line_idlink_addon.ir_cron_line_message_queue")
+        cron.method_direct_trigger()
+        progress = self.env["ir.cron.progress"].search([("cron_id", "=", cron.id)],
+                                                      order="id desc", limit=1)
+        self.assertEqual((progress.done, progress.remaining), (2, 1),
+                         "one batch per call; ir.cron calls again while rows remain")
+        self.Queue.invalidate_model()
+        self.assertEqual(rows.mapped("state"), ["sent", "sent", "outgoing"])
+        self.assertEqual(self.texts(), ["m0", "m1"])
+
     def test_500_after_delivery_is_retried_with_the_same_key(self):
         # LINE delivered the message but answered 500: the retry carries the same key, LINE
         # answers 409 (accepted before) and the row is sent, still exactly one message
@@ -269,7 +282,7 @@ class TestMessageQueue(LineCommon, TransactionCase):
         self.assertEqual([p["status"] for p in self.pushes()], [200, 200, 200])
         later = fields.Datetime.now() + datetime.timedelta(minutes=50)
         self.assertTrue(all(r.next_try > later for r in rows[3:]), rows[3:].mapped("next_try"))
-        self.assertFalse(rows[3:].mapped("failure_type"), "waiting is not a failure")
+        self.assertEqual(rows[3:].mapped("failure_type"), [False, False], "waiting is not a failure")
 
     def test_rate_limit_is_shared_through_postgresql(self):
         # two limiters built separately (as two Odoo workers do) share one window

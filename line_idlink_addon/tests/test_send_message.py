@@ -1,3 +1,5 @@
+import json
+
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import LineCommon
@@ -17,8 +19,14 @@ class TestSendMessageWizard(LineCommon, HttpCase):
                                   groups="base.group_user,line_idlink_addon.group_line_user")
 
     def _call(self, model, method, args, kwargs=None):
-        return self.make_jsonrpc_request("/web/dataset/call_kw", {
-            "model": model, "method": method, "args": args, "kwargs": kwargs or {}})
+        """call_kw over JSON-RPC; an error is raised as AssertionError with Odoo's message."""
+        response = self.url_open("/web/dataset/call_kw", data=json.dumps({
+            "jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+                "model": model, "method": method, "args": args, "kwargs": kwargs or {}}}),
+            headers={"Content-Type": "application/json"}).json()
+        if "error" in response:
+            raise AssertionError(response["error"]["data"]["message"])
+        return response["result"]
 
     def test_send_message_goes_through_the_queue(self):
         self.emu = emu = self.start_line_emulator()
@@ -78,6 +86,6 @@ class TestSendMessageWizard(LineCommon, HttpCase):
         wizard_id = self._call("line.send.message", "create", [{
             "partner_id": self.user_a.partner_id.id, "body": "Hello",
             "identity_ids": [(6, 0, [other.id])]}])
-        with self.assertRaisesRegex(Exception, "is not a linked LINE account of"):
+        with self.assertRaisesRegex(AssertionError, "is not a linked LINE account of"):
             self._call("line.send.message", "action_send", [[wizard_id]])
         self.assertFalse(self.env["line.message"].search([("identity_id", "=", other.id)]))
