@@ -82,22 +82,27 @@ class ChannelEventHandlers:
     def _reply(self, event, message_list, identity=None):
         """Answer after the commit: by reply while the token lives, else by a queued push."""
         token = event.reply_token
-        user_id = identity.line_user_id if identity else event.user_id
-        if not token and not user_id:
+        if not token:  # standby mode (another module answers) or LINE sent none: say nothing
             return
+        user_id = identity.line_user_id if identity else event.user_id
         self.after_commit.append(lambda: self._send_reply(token, user_id, message_list,
                                                           event.event_id, identity))
 
     def _send_reply(self, token, user_id, message_list, event_id, identity=None):
-        if token:
-            try:
-                self.api.reply(token, message_list)
+        try:
+            result = self.api.sender.reply(token, message_list)
+        except (LineApiError, LineCallFailed) as exc:  # e.g. the channel has no access token
+            error = exc
+        else:
+            if result.ok:
                 return
-            except (LineCallFailed, LineApiError) as exc:
-                if not user_id:
-                    raise
-                _logger.info("LINE reply for event %s failed (%s): sent as a push", event_id,
-                             exc)
+            error = result.error
+        if getattr(error, "maybe_sent", False):
+            # a 5xx or a timeout after LINE may have delivered it: a push could say it twice
+            _logger.warning("LINE reply for event %s may have been delivered (%s): not pushed",
+                            event_id, error)
+            return
+        _logger.info("LINE reply for event %s failed (%s): sent as a push", event_id, error)
         if user_id:
             self.env["line.message"]._line_enqueue(
                 self.channel, user_id, message_list,
