@@ -126,6 +126,36 @@ class TestWebhookProcessing(RichMenuCommon, HttpCase):
         self.assertEqual([entry["api"] for entry in bunta.inbox], ["push"])
         self.assertIn("action=link", self.texts(bunta)[0], "the invitation to link")
 
+    def test_reply_that_may_have_arrived_is_not_pushed_again(self):
+        # LINE applies the reply, then the connection fails with a 500: the customer has the
+        # answer, Odoo cannot know it; a push would say it twice
+        self.emu.faults.add({"endpoint": "replyMessage", "action": "status", "status": 500,
+                             "when": "after", "times": 1})
+        eri = self.emu.add_user("Eri")
+        eri.follow()
+        self.deliver()
+        self.assertEqual(self.events().state, "done")
+        self.send_queue()
+        self.assertEqual([entry["api"] for entry in eri.inbox], ["reply"], "said once")
+        self.assertFalse(self.env["line.message"].search([("line_user_id", "=", eri.user_id)]))
+
+    def test_standby_event_is_not_answered(self):
+        fumi = self.emu.add_user("Fumi")
+        body = {"destination": self.emu.config.bot_user_id, "events": [{
+            "type": "follow", "mode": "standby", "timestamp": int(time.time() * 1000),
+            "webhookEventId": "01HSTANDBY000000000000001",
+            "deliveryContext": {"isRedelivery": False},
+            "source": {"type": "user", "userId": fumi.user_id},
+            "follow": {"isUnblocked": False}}]}
+        self.env.flush_all()
+        response = self.signed_post(body, secret=self.emu.config.channel_secret)
+        self.assertEqual(response.status_code, 200)
+        self.process_events()
+        self.send_queue()
+        self.assertEqual(self.events().state, "done")
+        self.assertEqual(self.identity(fumi).follow_state, "followed")
+        self.assertEqual(fumi.inbox, [], "another module has the chat: no reply, no push")
+
     # ---- issue 13, mutation 3: a temporary LINE failure is retried with backoff ------------------
     def test_event_retried_after_1_then_2_minutes_when_line_fails(self):
         fault = self.emu.faults.add({"endpoint": "getProfile", "action": "status",
