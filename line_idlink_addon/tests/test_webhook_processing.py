@@ -141,6 +141,7 @@ class TestWebhookProcessing(RichMenuCommon, HttpCase):
 
     def test_standby_event_is_not_answered(self):
         fumi = self.emu.add_user("Fumi")
+        fumi.follow()  # a friend on LINE; the webhook below is the standby copy Odoo receives
         body = {"destination": self.emu.config.bot_user_id, "events": [{
             "type": "follow", "mode": "standby", "timestamp": int(time.time() * 1000),
             "webhookEventId": "01HSTANDBY000000000000001",
