@@ -73,29 +73,6 @@ class InvalidBody(WebhookError):
     pass
 
 
-class RetryLater(Exception):
-    """Raised by a handler that could not do its work for a reason that may pass (and sent
-    nothing yet): the event is tried again later (see the retry policy above)."""
-
-    transient = True
-
-
-MAX_ATTEMPTS = 5
-RETRY_BACKOFF = 60.0  # seconds before the 2nd attempt; doubled for each further attempt
-
-
-def is_transient(exc):
-    """The default test of the retry policy: errors that say so (``exc.transient is True``, as
-    :class:`RetryLater` and the apps' LINE call errors do) and the client's
-    :class:`~line_idlink.retry.RetriesExhausted` (LINE unreachable, or 5xx/429 every time)."""
-    return getattr(exc, "transient", False) is True or isinstance(exc, RetriesExhausted)
-
-
-def retry_delay(attempt, backoff=RETRY_BACKOFF):
-    """Seconds between failed attempt number ``attempt`` (1-based) and the next one."""
-    return backoff * 2 ** (max(attempt, 1) - 1)
-
-
 def signature_from_headers(headers):
     """The ``x-line-signature`` value from any headers mapping (werkzeug ``Headers``, a dict, a
     list of pairs), whatever the case of the header name; None if absent."""
@@ -212,6 +189,29 @@ class Processed:
     def finished(self):
         """False when the event waits for another attempt."""
         return self.retry_at is None
+
+
+class RetryLater(Exception):
+    """Raised by a handler that could not do its work for a reason that may pass (and sent
+    nothing yet): the event is tried again later (see the retry policy above)."""
+
+    transient = True
+
+
+MAX_ATTEMPTS = 5
+RETRY_BACKOFF = 60.0  # seconds before the 2nd attempt; doubled for each further attempt
+
+
+def is_transient(exc):
+    """The default test of the retry policy: errors that say so (``exc.transient is True``, as
+    :class:`RetryLater` and the apps' LINE call errors do) and the client's
+    :class:`~line_idlink.retry.RetriesExhausted` (LINE unreachable, or 5xx/429 every time)."""
+    return getattr(exc, "transient", False) is True or isinstance(exc, RetriesExhausted)
+
+
+def retry_delay(attempt, backoff=RETRY_BACKOFF):
+    """Seconds between failed attempt number ``attempt`` (1-based) and the next one."""
+    return backoff * 2 ** (max(attempt, 1) - 1)
 
 
 class WebhookReceiver:

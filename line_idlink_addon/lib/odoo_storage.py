@@ -160,6 +160,9 @@ class OdooStorage:
         """Columns and values of a new ``line.identity`` row: the model's defaults (fields other
         addons add keep theirs), the channel's company, the audit columns, then ``extra``."""
         Identity = self.env["line.identity"]
+        # the model's defaults only: never a ``default_*`` key some caller's context carries
+        Identity = Identity.with_context({key: value for key, value in Identity.env.context.items()
+                                          if not key.startswith("default_")})
         values = Identity._add_missing_default_values(
             {"channel_id": self.channel.id, "line_user_id": line_user_id})
         columns = {}
