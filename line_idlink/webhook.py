@@ -23,8 +23,18 @@ Undocumented behaviour chosen here
   ``webhookEventId``) is refused whole with :class:`InvalidBody`; nothing is stored.
 * Events the SDK does not know (``UnknownEvent``, e.g. a type newer than the SDK) are stored
   and go to the default handler; without one they are finished as "unhandled", not an error.
-* A handler that raises marks its event finished with the error text; it is NOT retried
-  automatically, because a handler may already have sent messages (nothing is sent twice).
+* Retry policy (one, here, for every app): a handler that raises a *transient* error -- LINE
+  unreachable or answering 5xx after the client's own retries, a lost database race, anything
+  :func:`is_transient` accepts, or :class:`RetryLater` -- puts its event back in the queue, to be
+  tried again after 1, 2, 4, 8 minutes (``retry_backoff`` doubled per attempt), 5 attempts in
+  all (``max_attempts``); then it is finished with the error. Any other error finishes the event
+  with its text at once and it is NOT retried. A handler must raise a transient error only
+  before it sent anything (apps defer their sends until the event's work is saved; the Odoo
+  addon sends replies after its commit), so nothing is ever sent twice.
+* ``process_pending(atomic=..., checkpoint=...)``: ``atomic`` wraps each handler call (a database
+  savepoint: a failed handler leaves nothing behind); ``checkpoint(outcome)`` runs after each
+  event is finished or rescheduled (a database app commits there, so one event's failure never
+  rolls back another's effects).
 * Within one body, events are stored and processed in body order. LINE may deliver out of
   order; handlers that care compare ``timestamp``.
 """
@@ -35,6 +45,7 @@ import hmac
 import json
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -42,6 +53,8 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.models.events import UnknownEvent
 from linebot.v3.webhook import WebhookParser
 from linebot.v3.webhooks import Event
+
+from .retry import RetriesExhausted
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +182,44 @@ class Processed:
     handled: bool  # a handler (or the default handler) ran
     result: object = None
     error: Optional[str] = None
+    retry_at: Optional[float] = None  # set when the event went back to the queue until then
+    attempt: int = 1
+
+    @property
+    def finished(self):
+        """False when the event waits for another attempt."""
+        return self.retry_at is None
+
+
+class RetryLater(Exception):
+    """Raised by a handler that could not do its work for a reason that may pass (and sent
+    nothing yet): the event is tried again later (see the retry policy above)."""
+
+    transient = True
+
+
+MAX_ATTEMPTS = 5
+RETRY_BACKOFF = 60.0  # seconds before the 2nd attempt; doubled for each further attempt
+
+
+def is_transient(exc):
+    """The default test of the retry policy: errors that say so (``exc.transient is True``, as
+    :class:`RetryLater` and the apps' LINE call errors do) and the client's
+    :class:`~line_idlink.retry.RetriesExhausted` (LINE unreachable, or 5xx/429 every time)."""
+    return getattr(exc, "transient", False) is True or isinstance(exc, RetriesExhausted)
+
+
+def retry_delay(attempt, backoff=RETRY_BACKOFF):
+    """Seconds between failed attempt number ``attempt`` (1-based) and the next one."""
+    return backoff * 2 ** (max(attempt, 1) - 1)
 
 
 class WebhookReceiver:
     """Receives one channel's webhooks. ``handlers`` maps event type -> callable(StoredEvent)."""
 
     def __init__(self, channel_secret, storage, channel_id="", handlers=None, default=None,
-                 clock=time.time):
+                 clock=time.time, max_attempts=MAX_ATTEMPTS, retry_backoff=RETRY_BACKOFF,
+                 transient=is_transient):
         if not channel_secret:
             raise ValueError("channel_secret is required to verify webhooks")
         self._secret = channel_secret
@@ -185,6 +229,9 @@ class WebhookReceiver:
         self.handlers = dict(handlers or {})
         self.default_handler = default
         self.clock = clock
+        self.max_attempts = max_attempts
+        self.retry_backoff = retry_backoff
+        self.transient = transient
 
     def __repr__(self):  # never show the secret
         return f"<WebhookReceiver channel={self.channel_id!r}>"
@@ -256,24 +303,51 @@ class WebhookReceiver:
             return Processed(event.event_id, event.type, False)
         return Processed(event.event_id, event.type, True, handler(event))
 
-    def process_pending(self, limit=100):
-        """Claim, handle and finish pending events of this channel, oldest first."""
+    def process_pending(self, limit=100, atomic=None, checkpoint=None):
+        """Claim, handle and finish (or reschedule) the pending events of this channel whose
+        time has come, oldest first; returns their :class:`Processed` outcomes.
+
+        ``atomic``: a context-manager factory wrapping each handler call (e.g. a database
+        savepoint); ``checkpoint(outcome)``: called after each event is recorded (e.g. commit)."""
         done = []
-        for record in self.storage.pending_events(self.channel_id, limit):
-            if not self.storage.claim_event(record.event_id, self.clock()):
+        for record in self.storage.pending_events(self.channel_id, limit, now=self.clock()):
+            outcome = self.process_one(record, atomic)
+            if outcome is None:
                 continue  # another worker has it
-            try:
-                outcome = self.process(record)
-            except Exception as exc:  # noqa: BLE001 - recorded on the event, never retried
-                log.exception("webhook handler failed for event %s", record.event_id)
-                error = f"{type(exc).__name__}: {exc}"
-                self.storage.finish_event(record.event_id, self.clock(), error)
-                done.append(Processed(record.event_id, _type_of(record), True, None, error))
-                continue
-            self.storage.finish_event(record.event_id, self.clock(),
-                                      None if outcome.handled else "unhandled")
             done.append(outcome)
+            if checkpoint is not None:
+                checkpoint(outcome)
         return done
+
+    def process_one(self, record, atomic=None):
+        """Claim one pending event (an EventRecord), run its handler and record the outcome with
+        the retry policy. None when another worker claimed it first."""
+        if not self.storage.claim_event(record.event_id, self.clock()):
+            return None
+        attempt = (record.attempts or 0) + 1
+        try:
+            with (atomic or nullcontext)():
+                outcome = self.process(record)
+        except Exception as exc:  # noqa: BLE001 - recorded on the event
+            error = f"{type(exc).__name__}: {exc}"
+            if self.transient(exc) and attempt < self.max_attempts:
+                retry_at = self.clock() + retry_delay(attempt, self.retry_backoff)
+                log.info("webhook event %s: attempt %d failed (%s); next attempt at %s",
+                         record.event_id, attempt, error, retry_at)
+                self.storage.retry_event(record.event_id, retry_at, error)
+                return Processed(record.event_id, _type_of(record), True, None, error, retry_at,
+                                 attempt)
+            if hasattr(exc, "transient"):  # a classified failure (e.g. LINE refused a call)
+                log.warning("webhook event %s failed: %s", record.event_id, error)
+            else:
+                log.exception("webhook handler failed for event %s", record.event_id)
+            self.storage.finish_event(record.event_id, self.clock(), error)
+            return Processed(record.event_id, _type_of(record), True, None, error,
+                             attempt=attempt)
+        self.storage.finish_event(record.event_id, self.clock(),
+                                  None if outcome.handled else "unhandled")
+        outcome.attempt = attempt
+        return outcome
 
     def handle(self, raw_body, signature):
         """receive + process_pending in one call, for small apps and notebooks."""

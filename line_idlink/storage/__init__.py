@@ -11,6 +11,8 @@ What has to be atomic, and why each operation exists:
 * ``remember_event``: a ``webhookEventId`` is stored once (LINE redelivers with the same id), and
   storing it *is* queueing it, so an event is never marked "seen" without being kept.
 * ``claim_event``: one worker processes an event, so nothing is answered twice.
+* ``retry_event``: an event whose handler failed for a transient reason goes back to the queue
+  with the time of its next attempt (the retry policy is the receiver's, see ``webhook``).
 
 Secrets at rest: nonces and link tokens are kept only as SHA-256 hex digests
 (:func:`digest`); lookups hash the value received from the browser or from LINE.
@@ -82,6 +84,8 @@ class EventRecord:
     started_at: Optional[float] = None
     finished_at: Optional[float] = None
     error: Optional[str] = None
+    attempts: int = 0  # claims so far (``claim_event`` counts them)
+    next_try: Optional[float] = None  # set by ``retry_event``: not pending before this time
 
 
 class LinkConflict(Exception):
@@ -133,13 +137,20 @@ class Storage(Protocol):
 
     def get_event(self, event_id: str) -> Optional[EventRecord]: ...
 
-    def pending_events(self, channel_id: Optional[str] = None, limit: int = 100) -> list:
-        """Unclaimed events, oldest first (received order)."""
+    def pending_events(self, channel_id: Optional[str] = None, limit: int = 100,
+                       now: Optional[float] = None) -> list:
+        """Unclaimed events, oldest first (received order); with ``now``, only those whose
+        ``next_try`` (if any) has come."""
 
     def claim_event(self, event_id: str, now: float) -> bool:
-        """Atomically mark a pending event started; True for exactly one caller."""
+        """Atomically mark a pending event started and count the attempt; True for exactly one
+        caller."""
 
     def finish_event(self, event_id: str, now: float, error: Optional[str] = None) -> None: ...
+
+    def retry_event(self, event_id: str, next_try: float, error: str) -> None:
+        """Put a claimed event back in the queue, not to be claimed before ``next_try``; the
+        error of the failed attempt is kept for the back office."""
 
     # Housekeeping ----------------------------------------------------------------------------
     def purge_expired(self, now: float) -> int:

@@ -100,10 +100,11 @@ class MemoryStorage:
         with self._lock:
             return self._events.get(event_id)
 
-    def pending_events(self, channel_id=None, limit=100):
+    def pending_events(self, channel_id=None, limit=100, now=None):
         with self._lock:
             pending = [event for event in self._events.values() if event.started_at is None
-                       and channel_id in (None, event.channel_id)]
+                       and channel_id in (None, event.channel_id)
+                       and (now is None or event.next_try is None or event.next_try <= now)]
             return pending[:limit]
 
     def claim_event(self, event_id, now):
@@ -111,8 +112,17 @@ class MemoryStorage:
             event = self._events.get(event_id)
             if event is None or event.started_at is not None:
                 return False
-            self._events[event_id] = dataclasses.replace(event, started_at=now)
+            self._events[event_id] = dataclasses.replace(event, started_at=now,
+                                                         attempts=event.attempts + 1)
             return True
+
+    def retry_event(self, event_id, next_try, error):
+        with self._lock:
+            event = self._events.get(event_id)
+            if event is None:
+                raise KeyError(f"unknown webhook event {event_id!r}")
+            self._events[event_id] = dataclasses.replace(event, started_at=None,
+                                                         next_try=next_try, error=error)
 
     def finish_event(self, event_id, now, error=None):
         with self._lock:

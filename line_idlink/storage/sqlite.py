@@ -58,7 +58,9 @@ CREATE TABLE IF NOT EXISTS line_webhook_event (
     received_at REAL NOT NULL,
     started_at REAL,
     finished_at REAL,
-    error TEXT
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try REAL
 );
 CREATE INDEX IF NOT EXISTS line_webhook_event_pending
     ON line_webhook_event (started_at, seq);
@@ -67,7 +69,10 @@ CREATE INDEX IF NOT EXISTS line_webhook_event_pending
 _NONCE_COLUMNS = ("nonce_hash, channel_id, customer_id, line_user_id, link_token_hash, "
                   "created_at, expires_at, used_at")
 _LINK_COLUMNS = "channel_id, line_user_id, customer_id, method, linked_at, unlinked_at"
-_EVENT_COLUMNS = "event_id, channel_id, payload, received_at, started_at, finished_at, error"
+_EVENT_COLUMNS = ("event_id, channel_id, payload, received_at, started_at, finished_at, error,"
+                  " attempts, next_try")
+# columns added to line_webhook_event after its first release: added to older files on open
+_EVENT_UPGRADES = (("attempts", "INTEGER NOT NULL DEFAULT 0"), ("next_try", "REAL"))
 
 
 class SQLiteStorage:
@@ -90,6 +95,10 @@ class SQLiteStorage:
                 if self.path != ":memory:":
                     con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(SCHEMA)
+                columns = {row[1] for row in con.execute("PRAGMA table_info(line_webhook_event)")}
+                for name, kind in _EVENT_UPGRADES:
+                    if name not in columns:
+                        con.execute(f"ALTER TABLE line_webhook_event ADD COLUMN {name} {kind}")
                 self._con = con
             yield self._con
 
@@ -222,12 +231,15 @@ class SQLiteStorage:
                               " WHERE event_id = ?", (event_id,)).fetchone()
         return EventRecord(*row) if row else None
 
-    def pending_events(self, channel_id=None, limit=100):
+    def pending_events(self, channel_id=None, limit=100, now=None):
         query = f"SELECT {_EVENT_COLUMNS} FROM line_webhook_event WHERE started_at IS NULL"
         params = []
         if channel_id is not None:
             query += " AND channel_id = ?"
             params.append(channel_id)
+        if now is not None:
+            query += " AND (next_try IS NULL OR next_try <= ?)"
+            params.append(now)
         query += " ORDER BY seq LIMIT ?"
         params.append(int(limit))
         with self._db() as con:
@@ -236,9 +248,17 @@ class SQLiteStorage:
 
     def claim_event(self, event_id, now):
         with self._db() as con:
-            cursor = con.execute("UPDATE line_webhook_event SET started_at = ?"
+            cursor = con.execute("UPDATE line_webhook_event SET started_at = ?,"
+                                 " attempts = attempts + 1"
                                  " WHERE event_id = ? AND started_at IS NULL", (now, event_id))
             return cursor.rowcount == 1
+
+    def retry_event(self, event_id, next_try, error):
+        with self._db() as con:
+            cursor = con.execute("UPDATE line_webhook_event SET started_at = NULL, next_try = ?,"
+                                 " error = ? WHERE event_id = ?", (next_try, error, event_id))
+            if cursor.rowcount != 1:
+                raise KeyError(f"unknown webhook event {event_id!r}")
 
     def finish_event(self, event_id, now, error=None):
         with self._db() as con:

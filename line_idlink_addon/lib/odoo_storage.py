@@ -3,9 +3,17 @@
 
 The operations the protocol requires to be atomic are single SQL statements on ``env.cr``:
 nonce consumption is ``UPDATE ... WHERE used_at IS NULL AND expires_at > now RETURNING``, an
-event is remembered with ``INSERT ... ON CONFLICT DO NOTHING``, and a link is an ``UPDATE`` of
-the identity row guarded by ``NOT linked`` (plus a partial unique index on active links), so two
-workers can never both win. The ORM cache of the touched models is invalidated afterwards.
+identity is created with one upsert (``INSERT ... ON CONFLICT (channel_id, line_user_id)``), a
+link is the same upsert whose ``DO UPDATE`` is guarded by ``NOT linked`` (plus a partial unique
+index on active links), so two workers can never both win. The ORM cache of the touched models
+is invalidated afterwards.
+
+Concurrency under Odoo's REPEATABLE READ transactions: when another transaction created the
+same identity after this one began, PostgreSQL answers the upsert with a serialization failure
+(never a duplicate row); it is raised without an ERROR log line, and the caller retries in a new
+transaction (the event queue's retry policy; Odoo retries HTTP requests itself). A webhook event
+is stored in a short READ COMMITTED transaction of its own, so duplicates delivered at the same
+moment wait for each other and are recognised, never failing with a serialization error.
 
 Links live on ``line.identity`` (one row per LINE user and channel): an active link is
 ``linked = true``; ending it keeps ``partner_id`` as history and sets ``unlinked_at``.
@@ -14,11 +22,27 @@ naive UTC datetimes like every Odoo Datetime.
 """
 
 import datetime
+from contextlib import nullcontext
+
+from psycopg2 import errorcodes
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
+from odoo import sql_db
 
 from line_idlink.storage import (EventRecord, LinkConflict, LinkRecord, LinkTokenRecord,
                                  NonceRecord)
 
 UTC = datetime.timezone.utc
+
+# errors of a transaction that lost a race with another one: trying again in a new transaction
+# succeeds (Odoo retries HTTP requests on the first three; the event queue retries on all four)
+CONCURRENCY_ERRORS = (errorcodes.SERIALIZATION_FAILURE, errorcodes.DEADLOCK_DETECTED,
+                      errorcodes.LOCK_NOT_AVAILABLE, errorcodes.UNIQUE_VIOLATION)
+
+
+def lost_race(exc):
+    """True for a database error that a new transaction would not meet again."""
+    return getattr(exc, "pgcode", None) in CONCURRENCY_ERRORS
 
 
 def to_dt(seconds):
@@ -36,11 +60,14 @@ def to_ts(value):
 class OdooStorage:
     """``Storage`` for one channel; ``env`` must be a superuser env (the tables are technical)."""
 
-    def __init__(self, env, channel):
+    def __init__(self, env, channel, events_apart=False):
+        """``events_apart``: store webhook events in a short transaction of their own (the
+        webhook route; see :meth:`remember_event`), else in ``env.cr``'s transaction."""
         self.env = env
         self.cr = env.cr
         self.channel = channel
         self.channel_key = str(channel.id)
+        self.events_apart = events_apart
 
     def _check_channel(self, channel_id):
         if str(channel_id) != self.channel_key:
@@ -129,35 +156,73 @@ class OdooStorage:
     def _link(row):
         return LinkRecord(str(row[0]), row[1], str(row[2]), row[3], to_ts(row[4]), to_ts(row[5]))
 
+    def _identity_insert(self, line_user_id, extra=None):
+        """Columns and values of a new ``line.identity`` row: the model's defaults (fields other
+        addons add keep theirs), the channel's company, the audit columns, then ``extra``."""
+        Identity = self.env["line.identity"]
+        # the model's defaults only: never a ``default_*`` key some caller's context carries
+        Identity = Identity.with_context({key: value for key, value in Identity.env.context.items()
+                                          if not key.startswith("default_")})
+        values = Identity._add_missing_default_values(
+            {"channel_id": self.channel.id, "line_user_id": line_user_id})
+        columns = {}
+        record = Identity.browse()
+        for name, value in values.items():
+            field = Identity._fields[name]
+            if field.store and field.column_type:
+                columns[name] = field.convert_to_column_insert(value, record, values)
+        if "company_id" in Identity._fields and Identity._fields["company_id"].store:
+            columns["company_id"] = self.channel.company_id.id or None
+        uid = self.env.uid
+        columns.update(create_uid=uid, write_uid=uid)
+        columns.update(extra or {})
+        return columns
+
+    def upsert_identity(self, line_user_id):
+        """The id of the channel's identity of this LINE user, created if missing, in one
+        statement (a concurrent creator never causes a duplicate or a unique violation)."""
+        self._flush("line.identity")
+        columns = self._identity_insert(line_user_id)
+        names = ", ".join(columns)
+        holders = ", ".join(["%s"] * len(columns))
+        self.cr.execute(f"""
+            INSERT INTO line_identity ({names}, create_date, write_date)
+            VALUES ({holders}, now() at time zone 'UTC', now() at time zone 'UTC')
+            ON CONFLICT (channel_id, line_user_id) DO NOTHING RETURNING id
+        """, list(columns.values()), log_exceptions=False)
+        row = self.cr.fetchone()
+        if not row:
+            self.cr.execute("SELECT id FROM line_identity WHERE channel_id = %s AND"
+                            " line_user_id = %s", (self.channel.id, line_user_id))
+            row = self.cr.fetchone()
+        self._invalidate("line.identity")
+        return row[0]
+
     def add_link(self, record):
         self._check_channel(record.channel_id)
         self._flush("line.identity")
-        values = (int(record.customer_id), record.method, to_dt(record.linked_at))
-        # an identity usually exists since the follow event; claim it only if it is not linked
-        for _attempt in range(2):
-            self.cr.execute(f"""
-                UPDATE line_identity SET linked = true, partner_id = %s, link_method = %s,
-                       linked_since = %s, unlinked_at = NULL,
-                       write_date = now() at time zone 'UTC'
-                 WHERE channel_id = %s AND line_user_id = %s AND linked IS NOT TRUE
-             RETURNING id""", values + (self.channel.id, record.line_user_id))
-            if self.cr.fetchone():
-                break
-            self.cr.execute("""
-                INSERT INTO line_identity (channel_id, line_user_id, partner_id, link_method,
-                                           linked_since, linked, follow_state,
-                                           create_date, write_date)
-                VALUES (%s, %s, %s, %s, %s, true, 'unknown',
-                        now() at time zone 'UTC', now() at time zone 'UTC')
-                ON CONFLICT (channel_id, line_user_id) DO NOTHING RETURNING id
-            """, (self.channel.id, record.line_user_id) + values)
-            if self.cr.fetchone():
-                break
-            existing = self.get_link(record.channel_id, record.line_user_id)
-            if existing is not None:
-                self._invalidate("line.identity")
-                raise LinkConflict(existing)
+        link = {"partner_id": int(record.customer_id), "link_method": record.method,
+                "linked_since": to_dt(record.linked_at), "linked": True, "unlinked_at": None}
+        columns = self._identity_insert(record.line_user_id, link)
+        names = ", ".join(columns)
+        holders = ", ".join(["%s"] * len(columns))
+        # one statement: a new identity is created linked; an existing one (usually there since
+        # the follow event) is claimed only if it is not linked
+        self.cr.execute(f"""
+            INSERT INTO line_identity ({names}, create_date, write_date)
+            VALUES ({holders}, now() at time zone 'UTC', now() at time zone 'UTC')
+            ON CONFLICT (channel_id, line_user_id) DO UPDATE
+               SET linked = true, partner_id = EXCLUDED.partner_id,
+                   link_method = EXCLUDED.link_method, linked_since = EXCLUDED.linked_since,
+                   unlinked_at = NULL, write_uid = EXCLUDED.write_uid,
+                   write_date = now() at time zone 'UTC'
+             WHERE line_identity.linked IS NOT TRUE
+         RETURNING id""", list(columns.values()), log_exceptions=False)
+        linked = self.cr.fetchone()
         self._invalidate("line.identity")
+        if not linked:
+            existing = self.get_link(record.channel_id, record.line_user_id)
+            raise LinkConflict(existing)
 
     def get_link(self, channel_id, line_user_id):
         self._flush("line.identity")
@@ -194,24 +259,37 @@ class OdooStorage:
         return [self._link(row) for row in rows]
 
     # Webhook events ----------------------------------------------------------------------------
-    _EVENT_COLUMNS = "event_id, channel_id, payload, received_at, started_at, finished_at, error"
+    _EVENT_COLUMNS = ("event_id, channel_id, payload, received_at, started_at, finished_at,"
+                      " error, attempts, next_try")
 
     @staticmethod
     def _event(row):
         return EventRecord(row[0], str(row[1]), row[2], to_ts(row[3]), to_ts(row[4]),
-                           to_ts(row[5]), row[6])
+                           to_ts(row[5]), row[6], row[7] or 0, to_ts(row[8]))
 
     def remember_event(self, event_id, channel_id, payload, received_at):
+        """With ``events_apart`` (the webhook route), stored and committed at once in a short
+        transaction of its own (READ COMMITTED): a duplicate delivered at the same moment waits
+        for this insert and then finds it, where Odoo's REPEATABLE READ request transaction
+        would fail with a serialization error. (In HttpCase's test mode, ``registry.cursor()``
+        shares the test transaction.)"""
         self._check_channel(channel_id)
-        self._flush("line.webhook.event")
-        self.cr.execute("""
-            INSERT INTO line_webhook_event (event_id, channel_id, payload, received_at, state,
-                                            attempts, create_date, write_date)
-            VALUES (%s, %s, %s, %s, 'pending', 0, now() at time zone 'UTC',
-                    now() at time zone 'UTC')
-            ON CONFLICT (event_id) DO NOTHING RETURNING id
-        """, (event_id, self.channel.id, payload, to_dt(received_at)))
-        stored = bool(self.cr.fetchone())
+        if not self.events_apart:
+            self._flush("line.webhook.event")
+        with (self.env.registry.cursor() if self.events_apart else nullcontext(self.cr)) as cr:
+            if isinstance(cr, sql_db.Cursor) and cr is not self.cr:
+                # a fresh connection (the pool resets the level when it is reused)
+                cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            cr.execute("""
+                INSERT INTO line_webhook_event (event_id, channel_id, payload, received_at,
+                                                state, attempts, create_uid, write_uid,
+                                                create_date, write_date)
+                VALUES (%s, %s, %s, %s, 'pending', 0, %s, %s, now() at time zone 'UTC',
+                        now() at time zone 'UTC')
+                ON CONFLICT (event_id) DO NOTHING RETURNING id
+            """, (event_id, self.channel.id, payload, to_dt(received_at), self.env.uid,
+                  self.env.uid))
+            stored = bool(cr.fetchone())
         self._invalidate("line.webhook.event")
         return stored
 
@@ -236,11 +314,18 @@ class OdooStorage:
 
     def claim_event(self, event_id, now):
         self._flush("line.webhook.event")
-        self.cr.execute("""
-            UPDATE line_webhook_event SET state = 'processing', started_at = %s,
-                   attempts = attempts + 1, write_date = now() at time zone 'UTC'
-             WHERE event_id = %s AND state = 'pending' RETURNING id""", (to_dt(now), event_id))
-        claimed = bool(self.cr.fetchone())
+        try:
+            with self.cr.savepoint(flush=False):
+                self.cr.execute("""
+                    UPDATE line_webhook_event SET state = 'processing', started_at = %s,
+                           attempts = attempts + 1, write_date = now() at time zone 'UTC'
+                     WHERE event_id = %s AND state = 'pending' RETURNING id""",
+                                (to_dt(now), event_id), log_exceptions=False)
+                claimed = bool(self.cr.fetchone())
+        except Exception as exc:
+            if not lost_race(exc):
+                raise
+            claimed = False  # another worker changed it since this transaction began
         self._invalidate("line.webhook.event")
         return claimed
 
@@ -255,7 +340,7 @@ class OdooStorage:
         self._invalidate("line.webhook.event")
 
     def retry_event(self, event_id, next_try, error):
-        """Back to pending, to be tried again at ``next_try`` (addon extension of the protocol)."""
+        """Back to pending, to be tried again at ``next_try``."""
         self._flush("line.webhook.event")
         self.cr.execute("""
             UPDATE line_webhook_event SET state = 'pending', next_try = %s, error = %s,

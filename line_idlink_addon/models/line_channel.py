@@ -133,8 +133,9 @@ class LineChannel(models.Model):
         secret = self.sudo().channel_secret
         if not secret:
             raise UserError(_("The LINE channel %(name)s has no channel secret.", name=self.name))
-        return WebhookReceiver(secret, self._line_storage(), str(self.id), handlers=handlers,
-                               clock=clock)
+        # events_apart: the webhook route stores each event in a short transaction of its own
+        storage = OdooStorage(self.env(su=True), self.sudo(), events_apart=True)
+        return WebhookReceiver(secret, storage, str(self.id), handlers=handlers, clock=clock)
 
     def _line_base_url(self):
         return self.get_base_url()

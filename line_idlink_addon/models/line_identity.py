@@ -32,10 +32,11 @@ class LineIdentity(models.Model):
     ``channel_id``, ``linked``, ``link_method``, ``linked_since``, ``unlinked_at``) decide whom
     "Log in with LINE" logs in, so only the link protocol writes them:
 
-    - linking and unlinking are single SQL statements of ``lib.odoo_storage`` (the core's
-      account-link event, LINE Login link, unlink): they never go through ``write``;
-    - creating an identity for a LINE user (``_line_get_or_create``, webhook events and LINE
-      Login) and moving links on a partner merge (``models/base_partner_merge.py``) go through
+    - linking, unlinking and creating the identity of a LINE user (``_line_get_or_create``:
+      webhook events and LINE Login) are single SQL statements of ``lib.odoo_storage`` (the
+      core's account-link event, LINE Login link, unlink, one upsert): they never go through
+      ``write``;
+    - moving links on a partner merge (``models/base_partner_merge.py``) goes through
       :meth:`_line_link_protocol`, a private method (Odoo refuses to call ``_`` methods over
       RPC) that puts a sentinel *object* in the context.
 
@@ -148,12 +149,12 @@ class LineIdentity(models.Model):
     # ---- HELPERS ------------------------------------------------------------------------------
     @api.model
     def _line_get_or_create(self, channel, line_user_id):
-        identity = self.sudo().search([("channel_id", "=", channel.id),
-                                       ("line_user_id", "=", line_user_id)], limit=1)
-        if not identity:
-            identity = self._line_link_protocol().create({
-                "channel_id": channel.id, "line_user_id": line_user_id}).with_env(self.sudo().env)
-        return identity
+        """The identity of a LINE user in a channel (sudo), created if missing with one upsert:
+        the follow event and a LINE Login callback creating it at the same moment never make a
+        duplicate; the one that loses the race gets a serialization failure and is retried (the
+        event queue's policy; Odoo retries HTTP requests)."""
+        identity_id = channel.sudo()._line_storage().upsert_identity(line_user_id)
+        return self.sudo().browse(identity_id)
 
     def _line_lang(self):
         """Language of the messages sent to this user (the core's builders know ja and en)."""

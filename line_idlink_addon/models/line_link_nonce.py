@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LineLinkNonce(models.Model):
@@ -25,3 +25,14 @@ class LineLinkNonce(models.Model):
     used_at = fields.Datetime()
 
     _sql_constraints = [("nonce_hash_uniq", "unique(nonce_hash)", "Nonces are unique.")]
+
+    @api.autovacuum
+    def _gc_line_expired_nonces(self):
+        """Expired nonces are useless (an expired nonce never links); a used one is kept until
+        its expiry so that a replay is still recognised as "already used"."""
+        self.flush_model()
+        self.env.cr.execute("DELETE FROM line_link_nonce WHERE expires_at < %s",
+                            (fields.Datetime.now(),))
+        count = self.env.cr.rowcount
+        self.invalidate_model()
+        return count

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LineLinkToken(models.Model):
@@ -19,3 +19,13 @@ class LineLinkToken(models.Model):
     expires_at = fields.Datetime(required=True)
 
     _sql_constraints = [("token_hash_uniq", "unique(token_hash)", "Link tokens are unique.")]
+
+    @api.autovacuum
+    def _gc_line_expired_link_tokens(self):
+        """A link token is useless once expired (``/line/link`` refuses it)."""
+        self.flush_model()
+        self.env.cr.execute("DELETE FROM line_link_token WHERE expires_at < %s",
+                            (fields.Datetime.now(),))
+        count = self.env.cr.rowcount
+        self.invalidate_model()
+        return count

@@ -1,17 +1,24 @@
+import datetime
 import json
 import logging
 import time
 
 from odoo import _, api, fields, models
 
+from line_idlink.webhook import is_transient
+
 from ..lib.event_handlers import ChannelEventHandlers
-from ..lib.line_api import LineCallFailed
-from ..lib.odoo_storage import to_dt
+from ..lib.odoo_storage import lost_race, to_dt
 
 _logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-BACKOFF_SECONDS = 60  # 1, 2, 4, 8 minutes between attempts
+RETENTION_PARAM = "line_idlink.event_retention_days"
+DEFAULT_RETENTION_DAYS = 30
+
+
+def transient(exc):
+    """The core's retry policy, plus a lost database race (a new transaction succeeds)."""
+    return is_transient(exc) or lost_race(exc)
 
 
 class LineWebhookEvent(models.Model):
@@ -19,9 +26,11 @@ class LineWebhookEvent(models.Model):
 
     States: ``pending`` (stored by the webhook route, or waiting for ``next_try`` after a
     transient failure) -> ``processing`` (claimed by one worker) -> ``done`` | ``error``.
-    Only transient failures (LINE unreachable or 5xx on a call with no side effect yet) are
-    retried, with exponential backoff; any other error stops at ``error`` so nothing is answered
-    twice (the core's rule), and stays visible to administrators.
+    Processing is the core's ``WebhookReceiver.process_pending`` and its retry policy: transient
+    failures (LINE unreachable or 5xx, a lost database race) are tried again after 1, 2, 4, 8
+    minutes, 5 attempts in all; any other error stops at ``error`` and stays visible to
+    administrators. Handlers only change the database; their calls to LINE (rich menu, reply)
+    run after the event is committed (``lib/event_handlers.py``), so nothing is answered twice.
     """
 
     _name = "line.webhook.event"
@@ -57,6 +66,31 @@ class LineWebhookEvent(models.Model):
             except ValueError:
                 event.event_type = False
 
+    @api.model
+    def _line_retention_days(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(RETENTION_PARAM)
+        try:
+            days = int(value) if value not in (None, False, "") else DEFAULT_RETENTION_DAYS
+        except ValueError:
+            _logger.warning("%s=%r is not a number of days: %s days are kept", RETENTION_PARAM,
+                            value, DEFAULT_RETENTION_DAYS)
+            return DEFAULT_RETENTION_DAYS
+        return max(days, 1)
+
+    @api.autovacuum
+    def _gc_line_processed_events(self):
+        """Delete processed events (done or error) finished more than the retention period ago
+        (system parameter ``line_idlink.event_retention_days``, default 30). Pending and
+        processing events are never deleted."""
+        limit = fields.Datetime.now() - datetime.timedelta(days=self._line_retention_days())
+        self.flush_model()
+        self.env.cr.execute("""DELETE FROM line_webhook_event
+                                WHERE state IN ('done', 'error') AND finished_at < %s""",
+                            (limit,))
+        count = self.env.cr.rowcount
+        self.invalidate_model()
+        return count
+
     def action_retry(self):
         """Administrators put failed events back in the queue by hand."""
         self.filtered(lambda e: e.state == "error").write(
@@ -64,53 +98,63 @@ class LineWebhookEvent(models.Model):
         self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")._trigger()
 
     @api.model
-    def _cron_process(self, limit=200, clock=time.time):
-        channels = self.env["line.channel"].sudo().search([])
-        done = 0
+    def _cron_process(self, limit=200):
+        """Process the pending events whose time has come, channel by channel, oldest first.
+
+        Each event is committed on its own (its work, its state, then the calls to LINE it asked
+        for): a later failure never rolls back an earlier event, nor a reply already sent. The
+        progress is reported to ``ir.cron`` (more than ``limit`` events: it runs again at once).
+        """
+        channels = self.env["line.channel"].sudo().search([]).filtered("channel_secret")
+        # what is left is counted on these channels only: an event of an archived channel must
+        # not make ir.cron run again at once, forever
+        total = self._line_ready_count(channels.ids)
+        progress = {"done": 0}
         for channel in channels:
-            done += self._process_channel(channel, limit, clock)
-        return done
+            left = limit - progress["done"]
+            if left <= 0:
+                break
+            self._process_channel(channel, left, progress, total)
+        return progress["done"]
 
     @api.model
-    def _process_channel(self, channel, limit=200, clock=time.time):
-        storage = channel._line_storage()
-        records = storage.pending_events(limit=limit, now=clock())
-        if not records:
-            return 0
+    def _line_ready_count(self, channel_ids):
+        self.flush_model()
+        self.env.cr.execute("""SELECT count(*) FROM line_webhook_event
+                                WHERE state = 'pending' AND channel_id = ANY(%s)
+                                  AND (next_try IS NULL OR next_try <= %s)""",
+                            (channel_ids, fields.Datetime.now()))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _process_channel(self, channel, limit, progress, total):
         handlers = ChannelEventHandlers(channel)
-        receiver = channel._line_receiver(handlers.mapping(), clock=clock)
-        count = 0
+        receiver = channel._line_receiver(handlers.mapping(), clock=time.time)
+        receiver.transient = transient
+        cron = self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")
+        commit = self.env.cr.commit
+
+        def checkpoint(outcome):
+            if outcome.error and outcome.error != "unhandled":
+                handlers.discard()
+                if outcome.retry_at is not None:
+                    cron._trigger(to_dt(outcome.retry_at))
+                else:
+                    self._line_post_failure(channel, outcome)
+            commit()  # the event's work and its state, together
+            handlers.run_after_commit(commit)
+            progress["done"] += 1
+            self.env["ir.cron"]._notify_progress(
+                done=progress["done"], remaining=max(total - progress["done"], 0))
+            commit()
+
         try:
-            for record in records:
-                if not storage.claim_event(record.event_id, clock()):
-                    continue
-                count += 1
-                try:
-                    with self.env.cr.savepoint():
-                        outcome = receiver.process(record)
-                except LineCallFailed as exc:
-                    self._failed(storage, record, exc, exc.transient, clock)
-                    continue
-                except Exception as exc:  # noqa: BLE001 - recorded on the event for the admins
-                    _logger.exception("LINE event %s failed", record.event_id)
-                    self._failed(storage, record, exc, False, clock)
-                    continue
-                storage.finish_event(record.event_id, clock(),
-                                     None if outcome.handled else "unhandled")
+            receiver.process_pending(limit, atomic=self.env.cr.savepoint, checkpoint=checkpoint)
         finally:
             handlers.close()
-        return count
 
-    def _failed(self, storage, record, exc, transient, clock):
-        event = self.sudo().search([("event_id", "=", record.event_id)])
-        error = f"{type(exc).__name__}: {exc}"
-        if transient and event.attempts < MAX_ATTEMPTS:
-            next_try = clock() + BACKOFF_SECONDS * 2 ** (event.attempts - 1)
-            storage.retry_event(record.event_id, next_try, error)
-            self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")._trigger(
-                to_dt(next_try))
-        else:
-            storage.finish_event(record.event_id, clock(), error)
-            event.channel_id.message_post(body=_(
-                "LINE event %(event)s (%(type)s) failed: %(error)s",
-                event=record.event_id, type=event.event_type, error=error))
+    def _line_post_failure(self, channel, outcome):
+        event = self.sudo().search([("event_id", "=", outcome.event_id)], limit=1)
+        channel.message_post(body=_(
+            "LINE event %(event)s (%(type)s) failed: %(error)s",
+            event=outcome.event_id, type=event.event_type or outcome.type, error=outcome.error))

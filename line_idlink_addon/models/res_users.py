@@ -1,7 +1,7 @@
 import datetime
 import secrets
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessDenied
 
 from line_idlink.storage import digest
@@ -44,6 +44,17 @@ class ResUsers(models.Model):
                             (digest(ticket), expires, self.id))
         self.invalidate_recordset(["line_login_ticket_hash", "line_login_ticket_expires"])
         return ticket
+
+    @api.autovacuum
+    def _gc_line_login_tickets(self):
+        """Forget expired "Log in with LINE" tickets (unused ones: a used ticket is cleared when
+        it is used)."""
+        self.env.cr.execute("""UPDATE res_users SET line_login_ticket_hash = NULL,
+                                      line_login_ticket_expires = NULL
+                                WHERE line_login_ticket_expires < %s""", (fields.Datetime.now(),))
+        count = self.env.cr.rowcount
+        self.invalidate_model(["line_login_ticket_hash", "line_login_ticket_expires"])
+        return count
 
     def _check_credentials(self, credential, env):
         if credential.get("type") != CREDENTIAL_TYPE:

@@ -2,3 +2,6 @@ from . import test_storage, test_security, test_webhook, test_link_flow, test_li
 from . import test_rich_menu_limits, test_channel_actions
 from . import test_security_identity, test_security_channel, test_security_company, test_security_portal
 from . import test_message_queue, test_message_queue_workers
+from . import test_webhook_concurrency
+from . import test_webhook_processing
+from . import test_webhook_retention

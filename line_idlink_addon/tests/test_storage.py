@@ -116,3 +116,32 @@ class TestStorage(LineCommon, TransactionCase):
         self.assertEqual(linker.complete_link(event(USER_1, start.nonce)).status,
                          LinkStatus.USED_NONCE)
         self.assertEqual(linker.customer_for(USER_1), str(self.user_a.partner_id.id))
+
+    def test_get_or_create_is_one_upsert_with_the_model_defaults(self):
+        Identity = self.env["line.identity"]
+        first = Identity._line_get_or_create(self.channel, USER_1)
+        self.assertEqual((first.follow_state, first.linked, first.rich_menu_state,
+                          first.company_id), ("unknown", False, "pending",
+                                              self.channel.company_id))
+        self.assertEqual(Identity._line_get_or_create(self.channel, USER_1), first)
+        self.assertEqual(Identity.search_count([("line_user_id", "=", USER_1)]), 1)
+        # a LINE Login link of a user never seen creates the identity linked, in one statement
+        self.storage.add_link(LinkRecord(self.key, USER_2, str(self.user_a.partner_id.id),
+                                         "line_login", self.now))
+        second = Identity.search([("line_user_id", "=", USER_2)])
+        self.assertEqual((second.linked, second.partner_id, second.link_method,
+                          second.follow_state), (True, self.user_a.partner_id, "line_login",
+                                                 "unknown"))
+        self.assertEqual(Identity._line_get_or_create(self.channel, USER_2), second)
+
+    def test_event_retry_bookkeeping(self):
+        self.assertTrue(self.storage.remember_event("01RETRY", self.key, '{"type":"follow"}',
+                                                    self.now))
+        self.assertTrue(self.storage.claim_event("01RETRY", self.now))
+        self.storage.retry_event("01RETRY", self.now + 60, "LineCallFailed: 500")
+        event = self.env["line.webhook.event"].search([("event_id", "=", "01RETRY")])
+        self.assertEqual((event.state, event.attempts, event.error),
+                         ("pending", 1, "LineCallFailed: 500"))
+        self.assertEqual(self.storage.pending_events(now=self.now + 59), [])
+        [record] = self.storage.pending_events(now=self.now + 60)
+        self.assertEqual((record.attempts, round(record.next_try)), (1, round(self.now + 60)))

@@ -188,6 +188,24 @@ def test_claim_and_finish_event(storage):
         storage.finish_event("missing", NOW)
 
 
+def test_retry_event_waits_until_its_time(storage):
+    storage.remember_event("01A", CHANNEL, "{}", NOW)
+    storage.remember_event("01B", CHANNEL, "{}", NOW)
+    assert storage.get_event("01A").attempts == 0
+    assert storage.claim_event("01A", NOW) is True
+    storage.retry_event("01A", NOW + 60, "LineCallFailed: 500")
+    record = storage.get_event("01A")
+    assert (record.attempts, record.next_try, record.error) == (1, NOW + 60,
+                                                                 "LineCallFailed: 500")
+    assert [e.event_id for e in storage.pending_events(CHANNEL, now=NOW + 59)] == ["01B"]
+    assert [e.event_id for e in storage.pending_events(CHANNEL, now=NOW + 60)] == ["01A", "01B"]
+    assert [e.event_id for e in storage.pending_events(CHANNEL)] == ["01A", "01B"]
+    assert storage.claim_event("01A", NOW + 60) is True
+    assert storage.get_event("01A").attempts == 2
+    with pytest.raises(KeyError):
+        storage.retry_event("missing", NOW, "x")
+
+
 def test_concurrent_claims_yield_one_winner(storage):
     storage.remember_event("01A", CHANNEL, "{}", NOW)
     assert sum(run_threads(8, lambda i: storage.claim_event("01A", NOW))) == 1
@@ -227,6 +245,26 @@ def test_sqlite_persists_and_shares_a_file_with_other_tables(tmp_path):
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert con.execute("SELECT name FROM customer").fetchall() == []
     con.close()
+
+
+def test_sqlite_adds_the_retry_columns_to_an_older_file(tmp_path):
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.execute("""CREATE TABLE line_webhook_event (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+        channel_id TEXT NOT NULL, payload TEXT NOT NULL, received_at REAL NOT NULL,
+        started_at REAL, finished_at REAL, error TEXT)""")
+    con.execute("INSERT INTO line_webhook_event (event_id, channel_id, payload, received_at)"
+                " VALUES ('01OLD', ?, '{}', ?)", (CHANNEL, NOW))
+    con.commit()
+    con.close()
+    store = SQLiteStorage(path)
+    [old] = store.pending_events(CHANNEL, now=NOW)
+    assert (old.event_id, old.attempts, old.next_try) == ("01OLD", 0, None)
+    assert store.claim_event("01OLD", NOW) is True
+    store.retry_event("01OLD", NOW + 60, "boom")
+    assert store.get_event("01OLD").attempts == 1
+    store.close()
 
 
 def test_an_unknown_link_method_is_refused(storage):

@@ -9,9 +9,10 @@ from linebot.v3.webhooks import FollowEvent, PostbackEvent
 from werkzeug.datastructures import Headers
 
 from line_idlink.storage import MemoryStorage, SQLiteStorage
+from line_idlink.retry import RetriesExhausted
 from line_idlink.webhook import (
-    InvalidBody, InvalidSignature, StoredEvent, WebhookError, WebhookReceiver, compute_signature,
-    signature_from_headers, verify_signature,
+    InvalidBody, InvalidSignature, RetryLater, StoredEvent, WebhookError, WebhookReceiver,
+    compute_signature, signature_from_headers, verify_signature,
 )
 
 SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
@@ -299,3 +300,112 @@ def test_receiver_never_shows_its_secret(receiver):
     assert SECRET not in repr(receiver)
     with pytest.raises(ValueError):
         WebhookReceiver("", MemoryStorage())
+
+
+# Retry policy ------------------------------------------------------------------------------------
+class Clock:
+    def __init__(self, now=T0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def test_transient_failures_are_retried_after_1_2_4_8_minutes_then_finished(storage):
+    clock = Clock()
+    calls = []
+
+    def flaky(ev):
+        calls.append(clock.now)
+        raise RetriesExhausted("LINE answered 500 three times")
+
+    receiver = WebhookReceiver(SECRET, storage, CHANNEL, handlers={"follow": flaky}, clock=clock)
+    raw = body(event(event_id="01A"))
+    receiver.receive(raw, sign(raw))
+    waits = []
+    for attempt in range(1, 6):
+        [done] = receiver.process_pending()
+        assert done.attempt == attempt and done.error.startswith("RetriesExhausted")
+        if attempt < 5:
+            assert done.retry_at == clock.now + 60 * 2 ** (attempt - 1)
+            waits.append(done.retry_at - clock.now)
+            assert receiver.process_pending() == [], "not before its time"
+            clock.now = done.retry_at - 1
+            assert receiver.process_pending() == []
+            clock.now = done.retry_at
+        else:
+            assert done.finished and done.retry_at is None
+    assert waits == [60, 120, 240, 480]
+    record = storage.get_event("01A")
+    assert record.attempts == 5 and record.finished_at == clock.now
+    assert record.error.startswith("RetriesExhausted")
+    assert receiver.process_pending() == [] and len(calls) == 5
+
+
+def test_a_retried_event_succeeds_later(storage):
+    clock = Clock()
+    outcomes = [RetryLater("database race lost"), None]
+
+    def handler(ev):
+        result = outcomes.pop(0)
+        if result is not None:
+            raise result
+        return "done"
+
+    receiver = WebhookReceiver(SECRET, storage, CHANNEL, handlers={"follow": handler},
+                               clock=clock)
+    raw = body(event(event_id="01A"))
+    receiver.receive(raw, sign(raw))
+    [first] = receiver.process_pending()
+    assert first.retry_at == T0 + 60 and storage.get_event("01A").error == (
+        "RetryLater: database race lost")
+    clock.now += 60
+    [second] = receiver.process_pending()
+    assert (second.result, second.error, second.attempt) == ("done", None, 2)
+    record = storage.get_event("01A")
+    assert record.error is None and record.finished_at == T0 + 60
+
+
+def test_the_transient_test_and_the_backoff_are_the_apps_choice(storage):
+    class Busy(Exception):
+        pass
+
+    def handler(ev):
+        raise Busy("serialization failure")
+
+    clock = Clock()
+    receiver = WebhookReceiver(SECRET, storage, CHANNEL, handlers={"follow": handler},
+                               clock=clock, transient=lambda exc: isinstance(exc, Busy),
+                               retry_backoff=5, max_attempts=2)
+    raw = body(event(event_id="01A"))
+    receiver.receive(raw, sign(raw))
+    [done] = receiver.process_pending()
+    assert done.retry_at == T0 + 5
+    clock.now += 5
+    [done] = receiver.process_pending()
+    assert done.finished and storage.get_event("01A").error == "Busy: serialization failure"
+
+
+def test_atomic_wraps_each_handler_and_checkpoint_follows_each_event(receiver):
+    log = []
+
+    class Atomic:
+        def __enter__(self):
+            log.append("begin")
+
+        def __exit__(self, kind, exc, tb):
+            log.append("rollback" if kind else "release")
+            return False
+
+    def explode(ev):
+        raise ValueError("bad data")
+
+    receiver.on("follow", lambda ev: log.append(("handle", ev.event_id)))
+    receiver.on("unfollow", explode)
+    raw = body(event(event_id="01A"), event("unfollow", event_id="01B"))
+    receiver.receive(raw, sign(raw))
+    receiver.process_pending(atomic=Atomic,
+                             checkpoint=lambda outcome: log.append(("commit", outcome.event_id,
+                                                                    outcome.error)))
+    assert log == ["begin", ("handle", "01A"), "release", ("commit", "01A", None),
+                   "begin", "rollback", ("commit", "01B", "ValueError: bad data")]
