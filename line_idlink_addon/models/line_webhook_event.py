@@ -4,6 +4,7 @@ import logging
 import time
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 from line_idlink.webhook import is_transient
 
@@ -92,10 +93,15 @@ class LineWebhookEvent(models.Model):
         return count
 
     def action_retry(self):
-        """Administrators put failed events back in the queue by hand."""
-        self.filtered(lambda e: e.state == "error").write(
+        """LINE Administrators put failed events back in the queue by hand. Events are read-only
+        to them otherwise: an event's payload, channel and id are what LINE signed, and a
+        rewritten payload would act for any LINE user (e.g. unlink a customer)."""
+        if not self.env.user.has_group("line_idlink_addon.group_line_admin"):
+            raise AccessError(_("Only LINE Administrators can retry LINE events."))
+        self.check_access("read")
+        self.sudo().filtered(lambda e: e.state == "error").write(
             {"state": "pending", "next_try": False, "error": False})
-        self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")._trigger()
+        self.env.ref("line_idlink_addon.ir_cron_line_webhook_events").sudo()._trigger()
 
     @api.model
     def _cron_process(self, limit=200):

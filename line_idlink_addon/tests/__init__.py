@@ -5,3 +5,4 @@ from . import test_message_queue, test_message_queue_workers
 from . import test_webhook_concurrency
 from . import test_webhook_processing
 from . import test_webhook_retention
+from . import test_security_events
