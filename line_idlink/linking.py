@@ -35,8 +35,12 @@ Undocumented behaviour chosen here
 * Link tokens are remembered for 10 minutes from when the bot remembers them (LINE counts
   from issue; LINE still refuses the dialog itself once its token expired).
 * Customer ids are strings: ints (Odoo ids) are converted with ``str()``.
+* A link token is spent once an ``accountLink`` event consumed (or burnt) a nonce issued for it:
+  :meth:`AccountLinker.line_user_for_link_token` then answers None as for an expired one, so a
+  used link URL opened again, by anyone, names nobody.
 """
 
+import dataclasses
 import enum
 import re
 import secrets
@@ -184,11 +188,13 @@ class AccountLinker:
         if result != "ok":
             if stored is not None:
                 self.storage.consume_nonce(nonce_hash, now)  # burn it (module docstring)
+                self._spend_link_token(stored.link_token_hash, now)
             return LinkOutcome(LinkStatus.FAILED_RESULT,
                                f"LINE reported link.result={result!r}; nothing linked", **common)
         if line_user_id is None:
             if stored is not None:
                 self.storage.consume_nonce(nonce_hash, now)
+                self._spend_link_token(stored.link_token_hash, now)
             return LinkOutcome(LinkStatus.INVALID_EVENT,
                                "accountLink ok without source.userId; nothing linked", **common)
         if stored is None:
@@ -201,12 +207,19 @@ class AccountLinker:
             if stored.used_at is not None:
                 return LinkOutcome(LinkStatus.USED_NONCE, "the nonce was already used", **common)
             return LinkOutcome(LinkStatus.EXPIRED_NONCE, "the nonce expired", **common)
+        self._spend_link_token(consumed.link_token_hash, now)
         if consumed.line_user_id != line_user_id:
             return LinkOutcome(LinkStatus.USER_MISMATCH,
                                "the event's LINE user is not the one the nonce was issued for",
                                **common)
         return self._link(consumed.customer_id, line_user_id, METHOD_MESSAGING_API, now,
                           reply_token)
+
+    def _spend_link_token(self, link_token_hash, now):
+        """The link token a nonce was issued for has been used: it expires now."""
+        record = self.storage.get_link_token(link_token_hash) if link_token_hash else None
+        if record is not None and record.channel_id == self.channel_id and record.expires_at > now:
+            self.storage.save_link_token(dataclasses.replace(record, expires_at=now))
 
     # LINE Login flow -------------------------------------------------------------------------
     def link_from_login(self, customer_id, id_token_claims):

@@ -95,11 +95,9 @@ def link(app, request, session):
     token = request.values.get("linkToken", "")
     if not token:
         return error_page(session, "アカウント連携", "リンクが正しくありません（linkTokenがありません）。")
-    line_user_id = app.linker.line_user_for_link_token(token)
+    line_user_id = app.linker.line_user_for_link_token(token)  # None once used (core)
     if line_user_id is None:
-        return error_page(session, "アカウント連携",
-                          "このリンクは有効期限が切れているか、無効です。LINEのトーク画面で"
-                          "「連携する」をもう一度押してください。", status=410)
+        return _link_gone(session)
     if not session.customer_id:
         if request.method == "POST":
             return redirect("/login?" + urlencode({"next": "/line/link?"
@@ -112,9 +110,8 @@ def link(app, request, session):
     if current == str(customer["id"]):
         return page("アカウント連携", "<p>このLINEアカウントはすでに連携済みです。</p>"
                     '<p><a href="/my/line">LINE連携の状態を見る</a></p>', session)
-    if current is not None:
-        return error_page(session, "アカウント連携", "このLINEアカウントは別のアカウントと連携済みです。"
-                          "そちらで連携を解除してから、もう一度お試しください。", status=409)
+    if current is not None:  # someone else's LINE account: the same page as a spent link
+        return _link_gone(session)
     name = app.display_name(line_user_id, fresh=True) or "（表示名を取得できませんでした）"
     body = (f"<p>LINEアカウント <strong>「{escape(name)}」</strong> を、"
             f"<strong>{escape(customer['name'])}</strong>（{escape(customer['email'])}）"
@@ -126,6 +123,13 @@ def link(app, request, session):
             '<button class="line">連携する</button></form>'
             '<p><a href="/my/line">連携しない</a></p>')
     return page("アカウント連携の確認", body, session)
+
+
+def _link_gone(session):
+    """Unknown, expired, used or someone else's link: one page that names nobody."""
+    return error_page(session, "アカウント連携",
+                      "このリンクは有効期限が切れているか、無効です。LINEのトーク画面で"
+                      "「連携する」をもう一度押してください。", status=410)
 
 
 def _start_link(app, request, session, token, line_user_id):

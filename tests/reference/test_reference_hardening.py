@@ -106,3 +106,27 @@ def test_an_endless_chunked_body_is_refused_without_buffering_it(shop):
     # the shop still answers webhooks afterwards
     user = shop.user("Aiko")
     assert shop.received(user), "the follow webhook was processed: the bot answered"
+
+
+# Point 7: a used link URL names nobody --------------------------------------------------------
+def test_a_used_link_url_shows_nothing_about_anyone(shop):
+    aiko = shop.user("Aiko")
+    link_url = shop.link_url_from_chat(aiko)
+    browser = shop.browser(aiko)
+    page = shop.confirm_page(browser, link_url, "aiko@example.com")
+    assert "「Aiko」" in page.text
+    browser.submit(page, "/line/link")
+    assert shop.linked_customer(aiko) == shop.customer_id("aiko@example.com")
+    expired = browser.get(f"{shop.url}/line/link?linkToken=never-issued")
+    # Kenji, logged in, opens Aiko's used link (well within its 10 minutes)
+    kenji = shop.browser()
+    shop.log_in(kenji, "kenji@example.com")
+    page = kenji.get(link_url)
+    assert page.status_code == 410
+    assert "Aiko" not in page.text and "佐藤" not in page.text
+    assert _main(page.text) == _main(expired.text)  # the very page of an unknown link
+    assert "Aiko" not in shop.browser().get(link_url).text  # nor to a visitor
+
+
+def _main(html):
+    return html.split("<main>", 1)[1].split("</main>", 1)[0]
