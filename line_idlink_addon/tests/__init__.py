@@ -1,1 +1,2 @@
 from . import test_storage, test_security, test_webhook, test_link_flow, test_line_login, test_send_message, test_tours, test_screenshots, test_rich_menu_tour, test_rich_menus, test_rich_menu_switching
+from . import test_web_login_callback, test_web_pending_login

@@ -16,9 +16,9 @@ from line_idlink.messages import POSTBACK_LINK
 from .common import LineCommon
 
 
-@tagged("post_install", "-at_install", "line_idlink")
-class TestLineLogin(LineCommon, HttpCase):
-    """LINE Login against the emulator: link from /my/line, log in from /web/login, revoke."""
+class LineLoginMixin(LineCommon):
+    """Set-up and helpers of the LINE Login tests (tests/test_web_*.py reuse them): a channel,
+    two portal customers, the emulator on a real clock, a visitor's browser session."""
 
     @classmethod
     def setUpClass(cls):
@@ -35,7 +35,8 @@ class TestLineLogin(LineCommon, HttpCase):
                                  allow_redirects=False)
         self.assertIn(response.status_code, (302, 303))
         location = response.headers["Location"]
-        self.assertTrue(location.startswith(self.channel.auth_base + "/oauth2/v2.1/authorize?"))
+        self.assertTrue(location.startswith(self.channel.auth_base + "/oauth2/v2.1/authorize?"),
+                        location)
         self.assertIn("bot_prompt=normal", location)
         self.assertIn("code_challenge_method=S256", location)
         return location
@@ -89,6 +90,11 @@ class TestLineLogin(LineCommon, HttpCase):
         self.assertEqual(response.status_code, 303, response.text[:500])
         self.assertTrue(response.headers["Location"].endswith("/my/line?linked=1"))
         return self.identity(sim_user)
+
+
+@tagged("post_install", "-at_install", "line_idlink")
+class TestLineLogin(LineLoginMixin, HttpCase):
+    """LINE Login against the emulator: link from /my/line, log in from /web/login, revoke."""
 
     def test_link_with_line_login(self):
         aiko = self.emu.add_user("Aiko LINE")
