@@ -14,6 +14,8 @@ Undocumented behaviour chosen here
   the Login token just obtained.
 """
 
+import hmac
+import logging
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -24,6 +26,7 @@ from ..storage import METHOD_LINE_LOGIN
 from .bot import JST
 from .web import csrf_field, escape, login_redirect, page, redirect, safe_next
 
+log = logging.getLogger("line_idlink.reference.portal")
 PENDING_TTL = 600
 METHODS = {METHOD_LINE_LOGIN: "LINEログイン", "messaging_api": "LINEのトーク（アカウント連携）"}
 UNLINK_NOTICE = ('<p class="notice">連携はいつでも解除できます。このページの「連携を解除する」、'
@@ -162,17 +165,26 @@ def line_login(app, request, session):
 
 
 def callback(app, request, session):
-    pending = session.pop("line_login", None)
+    pending = session.get("line_login")
     retry = ("/my/line", "LINE連携へ戻る") if session.customer_id else ("/login", "ログインへ戻る")
     if not pending:
         return error_page(session, "LINEログイン", "このログイン要求は見つかりません。"
                           "もう一度「LINEでログイン」からお試しください。", link=retry)
+    state = request.args.get("state")
+    if not (isinstance(state, str) and hmac.compare_digest(state.encode(),
+                                                           str(pending["state"]).encode())):
+        # not the callback of the login this browser started (a crafted link): refused before
+        # reading anything else, and the login request stays usable
+        return error_page(session, "LINEログイン", "LINEログインに失敗しました。もう一度お試しください。",
+                          link=retry)
+    session.pop("line_login", None)
     try:
         result = app.login.exchange_code(request.args, pending)
     except LoginDenied:
         return error_page(session, "LINEログイン", "LINEログインがキャンセルされました。", link=retry)
-    except LoginError as exc:
-        return error_page(session, "LINEログイン", f"LINEログインに失敗しました: {exc.description}",
+    except LoginError as exc:  # a fixed sentence: LINE's description goes to the log only
+        log.info("LINE Login failed: %s", exc.error)
+        return error_page(session, "LINEログイン", "LINEログインに失敗しました。もう一度お試しください。",
                           link=retry)
     claims, token = result.id_claims, result.tokens.access_token
     if pending["purpose"] == "link":

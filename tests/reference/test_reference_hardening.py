@@ -130,3 +130,30 @@ def test_a_used_link_url_shows_nothing_about_anyone(shop):
 
 def _main(html):
     return html.split("<main>", 1)[1].split("</main>", 1)[0]
+
+
+# Point 3 (reference too): the callback checks state first, shows no attacker text -------------
+def test_a_crafted_login_callback_shows_no_text_and_keeps_the_login(shop):
+    kenji = shop.user("Kenji")
+    browser = shop.browser(kenji)
+    shop.log_in(browser, "kenji@example.com")
+    started = browser.get(f"{shop.url}/line/login?purpose=link", follow=False)
+    crafted = browser.get(f"{shop.url}/line/callback?error=access_denied&state=attacker"
+                          "&error_description=" + quote("Call +1-555-0100 now"))
+    assert crafted.status_code == 400 and "555" not in crafted.text
+    assert shop.linked_customer(kenji) is None
+    # the login this browser started still completes
+    page = browser.get(started.headers["Location"])
+    assert page.url == f"{shop.url}/my/line"
+    assert shop.linked_customer(kenji) == shop.customer_id("kenji@example.com")
+
+
+def test_the_pending_login_is_cancelled_by_post_with_csrf_only(shop):
+    stranger = shop.user("Stranger")
+    browser = shop.browser(stranger)
+    browser.get(f"{shop.url}/line/login?purpose=login")
+    browser.get(f"{shop.url}/logout")  # a GET (e.g. a link on another site) changes nothing
+    page = browser.get(f"{shop.url}/login")
+    assert "連携します" in page.text and 'action="/logout"' in page.text
+    browser.submit(page, "/logout")
+    assert "連携します" not in browser.get(f"{shop.url}/login").text
