@@ -44,7 +44,7 @@ from odoo.addons.auth_signup.controllers.main import AuthSignupHome
 
 from line_idlink.linking import LinkStatus
 from line_idlink.login import LoginDenied, LoginError
-from line_idlink.redirects import safe_redirect
+from line_idlink.redirects import is_same_site, safe_redirect
 
 _logger = logging.getLogger(__name__)
 
@@ -234,18 +234,29 @@ class LineLoginController(http.Controller):
                 _logger.info("revoking a pending LINE Login token failed: %s", exc.error)
 
 
+def _same_site_redirect_param(kw):
+    """Drop a ``redirect`` parameter that is not a same-site path (the core's one rule), so
+    Odoo's own login and sign-up redirect only within the site."""
+    for params in (kw, request.params):
+        if params.get("redirect") and not is_same_site(params["redirect"]):
+            params.pop("redirect")
+
+
 class LineAuthSignupHome(AuthSignupHome):
     """The login and sign-up pages say when a LINE account waits to be linked (an expired one
-    is dropped first, so the page never announces a link that would not happen)."""
+    is dropped first, so the page never announces a link that would not happen), and their
+    ``redirect`` follows the same same-site rule as the rest of the addon."""
 
     @http.route()
     def web_login(self, *args, **kw):
         _pending_login()
+        _same_site_redirect_param(kw)
         return super().web_login(*args, **kw)
 
     @http.route()
     def web_auth_signup(self, *args, **kw):
         _pending_login()
+        _same_site_redirect_param(kw)
         return super().web_auth_signup(*args, **kw)
 
 

@@ -121,3 +121,20 @@ class TestWebPendingLogin(LineLoginMixin, HttpCase):
         self.assertEqual(self.session.uid, self.user_a.id)
         self.assertEqual(urlsplit(self.url_open("/line/login/pending").url).path, "/my/line")
         self.assertFalse(self.identity(stranger).filtered("linked"))
+
+    def test_confirmation_page_in_japanese(self):
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_idlink_addon"], ["ja_JP"],
+                                                        overwrite=True)
+        self.user_b.lang = "ja_JP"
+        self.env.flush_all()
+        self.unknown_line_login()
+        self.password_login("line_portal_b")
+        # this browser was used in English before: the Japanese pages are under /ja/
+        page = self.url_open("/ja/line/login/pending")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("このLINEアカウントと連携しますか？", page.text)
+        self.assertIn("こちらのお客様のアカウント:", page.text)
+        self.assertIn("このLINEアカウントと連携する", page.text)
+        self.assertIn("Aiko LINE", page.text)
+        self.assertNotIn("Link this LINE account?", page.text)
