@@ -35,9 +35,10 @@ Undocumented behaviour chosen here
 * Link tokens are remembered for 10 minutes from when the bot remembers them (LINE counts
   from issue; LINE still refuses the dialog itself once its token expired).
 * Customer ids are strings: ints (Odoo ids) are converted with ``str()``.
-* A link token is spent once an ``accountLink`` event consumed (or burnt) a nonce issued for it:
-  :meth:`AccountLinker.line_user_for_link_token` then answers None as for an expired one, so a
-  used link URL opened again, by anyone, names nobody.
+* A link token is spent once an ``ok`` accountLink event of its own LINE user consumed a nonce
+  issued for it (LINE's link tokens work once): :meth:`AccountLinker.line_user_for_link_token`
+  then answers None as for an expired one, so a used link URL opened again, by anyone, names
+  nobody. A ``failed`` or mismatched event burns the nonce but leaves the token to its owner.
 """
 
 import dataclasses
@@ -188,13 +189,11 @@ class AccountLinker:
         if result != "ok":
             if stored is not None:
                 self.storage.consume_nonce(nonce_hash, now)  # burn it (module docstring)
-                self._spend_link_token(stored.link_token_hash, now)
             return LinkOutcome(LinkStatus.FAILED_RESULT,
                                f"LINE reported link.result={result!r}; nothing linked", **common)
         if line_user_id is None:
             if stored is not None:
                 self.storage.consume_nonce(nonce_hash, now)
-                self._spend_link_token(stored.link_token_hash, now)
             return LinkOutcome(LinkStatus.INVALID_EVENT,
                                "accountLink ok without source.userId; nothing linked", **common)
         if stored is None:
@@ -207,11 +206,11 @@ class AccountLinker:
             if stored.used_at is not None:
                 return LinkOutcome(LinkStatus.USED_NONCE, "the nonce was already used", **common)
             return LinkOutcome(LinkStatus.EXPIRED_NONCE, "the nonce expired", **common)
-        self._spend_link_token(consumed.link_token_hash, now)
         if consumed.line_user_id != line_user_id:
             return LinkOutcome(LinkStatus.USER_MISMATCH,
                                "the event's LINE user is not the one the nonce was issued for",
                                **common)
+        self._spend_link_token(consumed.link_token_hash, now)  # LINE used it: it works once
         return self._link(consumed.customer_id, line_user_id, METHOD_MESSAGING_API, now,
                           reply_token)
 

@@ -28,17 +28,41 @@ def event(nonce, result="ok"):
     return data
 
 
-@pytest.mark.parametrize("result, status", [("ok", LinkStatus.LINKED),
-                                            ("failed", LinkStatus.FAILED_RESULT)])
-def test_a_used_link_token_names_nobody(linker, result, status):
+@pytest.mark.parametrize("taken", [False, True])
+def test_a_used_link_token_names_nobody(linker, taken):
+    if taken:  # refused as LINE_USER_TAKEN: LINE used the token all the same
+        linker.link_from_login("7", {"sub": ALICE})
     linker.remember_link_token(ALICE, "alice-token")
-    start = linker.start_link("42", ALICE, "alice-token")
+    start = linker.start_link("42", ALICE, "alice-token") if not taken else None
+    nonce = start.nonce if start else _nonce_despite_link(linker)
     assert linker.line_user_for_link_token("alice-token") == ALICE  # before: still usable
-    assert linker.complete_link(event(start.nonce, result)).status == status
+    status = linker.complete_link(event(nonce)).status
+    assert status == (LinkStatus.LINE_USER_TAKEN if taken else LinkStatus.LINKED)
     assert linker.line_user_for_link_token("alice-token") is None
     with pytest.raises(LinkStartError) as refused:
         linker.start_link("43", ALICE, "alice-token")
     assert refused.value.status == LinkStatus.EXPIRED_LINK_TOKEN
+
+
+def _nonce_despite_link(linker):
+    """A nonce for alice-token stored directly (start_link refuses a taken LINE user)."""
+    from line_idlink.storage import NonceRecord, digest
+    nonce = "n" * 43
+    linker.storage.add_nonce(NonceRecord(digest(nonce), CHANNEL, "42", ALICE,
+                                         digest("alice-token"), T0, T0 + 600))
+    return nonce
+
+
+def test_a_failed_or_foreign_event_burns_the_nonce_but_not_the_token(linker):
+    """LINE used another token then (or none): the owner may still start again with hers."""
+    linker.remember_link_token(ALICE, "alice-token")
+    start = linker.start_link("42", ALICE, "alice-token")
+    assert linker.complete_link(event(start.nonce, "failed")).status == LinkStatus.FAILED_RESULT
+    assert linker.line_user_for_link_token("alice-token") == ALICE
+    start = linker.start_link("42", ALICE, "alice-token")
+    foreign = dict(event(start.nonce), source={"type": "user", "userId": "U" + "b2" * 16})
+    assert linker.complete_link(foreign).status == LinkStatus.USER_MISMATCH
+    assert linker.line_user_for_link_token("alice-token") == ALICE
 
 
 def test_an_unknown_nonce_spends_nothing(linker):
