@@ -35,8 +35,13 @@ Undocumented behaviour chosen here
 * Link tokens are remembered for 10 minutes from when the bot remembers them (LINE counts
   from issue; LINE still refuses the dialog itself once its token expired).
 * Customer ids are strings: ints (Odoo ids) are converted with ``str()``.
+* A link token is spent once an ``ok`` accountLink event of its own LINE user consumed a nonce
+  issued for it (LINE's link tokens work once): :meth:`AccountLinker.line_user_for_link_token`
+  then answers None as for an expired one, so a used link URL opened again, by anyone, names
+  nobody. A ``failed`` or mismatched event burns the nonce but leaves the token to its owner.
 """
 
+import dataclasses
 import enum
 import re
 import secrets
@@ -205,8 +210,15 @@ class AccountLinker:
             return LinkOutcome(LinkStatus.USER_MISMATCH,
                                "the event's LINE user is not the one the nonce was issued for",
                                **common)
+        self._spend_link_token(consumed.link_token_hash, now)  # LINE used it: it works once
         return self._link(consumed.customer_id, line_user_id, METHOD_MESSAGING_API, now,
                           reply_token)
+
+    def _spend_link_token(self, link_token_hash, now):
+        """The link token a nonce was issued for has been used: it expires now."""
+        record = self.storage.get_link_token(link_token_hash) if link_token_hash else None
+        if record is not None and record.channel_id == self.channel_id and record.expires_at > now:
+            self.storage.save_link_token(dataclasses.replace(record, expires_at=now))
 
     # LINE Login flow -------------------------------------------------------------------------
     def link_from_login(self, customer_id, id_token_claims):

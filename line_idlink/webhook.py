@@ -37,6 +37,8 @@ Undocumented behaviour chosen here
   rolls back another's effects).
 * Within one body, events are stored and processed in body order. LINE may deliver out of
   order; handlers that care compare ``timestamp``.
+* A body larger than :data:`MAX_WEBHOOK_BODY` (1 MiB) is refused with 413 before it is read
+  (:func:`read_webhook_body`): LINE delivers at most a few events per request, a few KiB.
 """
 
 import base64
@@ -59,6 +61,11 @@ from .retry import RetriesExhausted
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-line-signature"
+# The largest webhook body accepted, in bytes. LINE batches a few events per request (each well
+# under a few KiB), so 1 MiB is far above anything LINE sends; anything larger is refused with
+# 413 before it is read, signed or not (the signature can only be checked on the whole body).
+MAX_WEBHOOK_BODY = 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 
 class WebhookError(ValueError):
@@ -71,6 +78,39 @@ class InvalidSignature(WebhookError):
 
 class InvalidBody(WebhookError):
     pass
+
+
+class BodyTooLarge(ValueError):
+    """The webhook body is larger than the limit; answer 413 and store nothing."""
+
+    status = 413
+
+
+def read_webhook_body(stream, content_length, limit=MAX_WEBHOOK_BODY):
+    """The request body, never holding more than ``limit + 1`` bytes of it.
+
+    ``content_length``: the request's Content-Length (None when absent, e.g. chunked); a larger
+    declared length is refused before anything is read. Otherwise at most ``limit + 1`` bytes
+    are read from ``stream``; one byte more than ``limit`` raises :class:`BodyTooLarge`."""
+    if content_length is not None and content_length > limit:
+        raise BodyTooLarge(f"webhook body of {content_length} bytes is over the limit of"
+                           f" {limit} bytes")
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(_READ_CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise BodyTooLarge(f"webhook body is over the limit of {limit} bytes")
+    return b"".join(chunks)
+
+
+def request_body(request, limit=MAX_WEBHOOK_BODY):
+    """:func:`read_webhook_body` of a werkzeug request (``request.stream`` and
+    ``request.content_length``); raises :class:`BodyTooLarge`."""
+    return read_webhook_body(request.stream, request.content_length, limit)
 
 
 def signature_from_headers(headers):

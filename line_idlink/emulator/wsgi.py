@@ -278,24 +278,45 @@ class EmulatorApp:
         return json_response(status, body, headers)
 
 
-# Secrets a client sends in forms are masked in the request log, which notebooks print.
-SECRET_FIELDS = {"client_secret", "client_assertion"}
+# Credentials a client sends are masked in the request log (``emu.request_log`` and
+# ``GET /__emulator__/requests``), which notebooks and demos print: secrets, access/refresh/ID
+# tokens, authorization codes, PKCE verifiers, link tokens and nonces, in forms and JSON bodies
+# (at any depth). Names are compared without case, "_" or "-". Headers (Authorization) and query
+# strings are never logged.
+MASK = "***"
+SECRET_FIELDS = frozenset({
+    "clientsecret", "clientassertion", "channelsecret", "secret", "password",
+    "code", "codeverifier", "accesstoken", "channelaccesstoken", "useraccesstoken",
+    "refreshtoken", "idtoken", "idtokenhint", "token", "linktoken", "nonce", "authorization",
+})
+
+
+def is_secret_field(name):
+    return isinstance(name, str) and name.lower().replace("_", "").replace("-", "") in SECRET_FIELDS
+
+
+def mask_secrets(value):
+    """A copy of a decoded body with the value of every credential field replaced by ``***``."""
+    if isinstance(value, dict):
+        return {key: (MASK if is_secret_field(key) and item not in (None, "")
+                      else mask_secrets(item)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return value
 
 
 def _loggable_body(request):
     ctype = request.mimetype or ""
     if ctype == "application/x-www-form-urlencoded":
         # Read through request.form: once a handler parsed the form, get_data() is empty.
-        form = {key: ("***" if key in SECRET_FIELDS else value)
-                for key, value in request.form.items()}
-        return form or None
+        return mask_secrets(dict(request.form.items())) or None
     raw = request.get_data(cache=True)
     if not raw:
         return None
     if ctype == "application/json":
         try:
-            return json.loads(raw)
+            return mask_secrets(json.loads(raw))
         except ValueError:
-            return raw.decode("utf-8", "replace")
+            return f"<{len(raw)} bytes of invalid JSON>"  # it may hold a credential
     return f"<{len(raw)} bytes {ctype}>"
 

@@ -9,9 +9,10 @@ def pending_line_notice(session):
     pending = session.get("pending_line")
     if not pending:
         return ""
-    return (f'<p class="notice">ログイン（または新規登録）すると、LINEアカウント'
-            f'「{escape(pending.get("name") or "LINE")}」と連携します。連携しない場合は'
-            '<a href="/logout">ここ</a>から中止できます。</p>')
+    return (f'<div class="notice"><p>ログイン（または新規登録）すると、LINEアカウント'
+            f'「{escape(pending.get("name") or "LINE")}」と連携します。</p>'
+            f'<form method="post" action="/logout">{csrf_field(session)}'
+            '<button>このLINEアカウントと連携しない</button></form></div>')
 
 
 def login_form(session, next_url, error=None, email=""):
@@ -72,9 +73,8 @@ def signup(app, request, session):
 
 
 def logout(app, request, session):
+    # POST with the CSRF token only: logs out, and drops a pending LINE link (the login page's
+    # "cancel"); a GET changes nothing (another site could not cancel or log anyone out)
     if request.method == "POST" and session.csrf_ok(request.form.get("csrf_token")):
         session.logout()
-    elif not session.customer_id:
-        # Logged out already: a GET only drops a pending LINE link (the login page's "cancel").
-        session.pop("pending_line", None)
     return redirect("/login")

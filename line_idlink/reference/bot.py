@@ -22,7 +22,10 @@ from werkzeug.wrappers import Response
 
 from .. import messages
 from ..linking import LinkStatus
-from ..webhook import InvalidSignature, WebhookError, signature_from_headers
+from ..webhook import (
+    MAX_WEBHOOK_BODY, BodyTooLarge, InvalidSignature, WebhookError, request_body,
+    signature_from_headers,
+)
 
 log = logging.getLogger("line_idlink.reference.bot")
 JST = timezone(timedelta(hours=9))
@@ -35,9 +38,15 @@ HELP = "「残高」「ポイント」「注文履歴」「会員証」と送っ
 
 
 def webhook(app, request):
-    """POST /line/webhook: signature over the raw bytes, store, 200; then process (see app.py)."""
+    """POST /line/webhook: signature over the raw bytes, store, 200; then process (see app.py).
+    A body over MAX_WEBHOOK_BODY is refused with 413 before it is read; nothing is stored."""
     try:
-        app.receiver.receive(request.get_data(), signature_from_headers(request.headers))
+        raw = request_body(request, MAX_WEBHOOK_BODY)
+    except BodyTooLarge as exc:
+        return Response(str(exc), status=413, content_type="text/plain; charset=utf-8",
+                        headers={"Connection": "close"})
+    try:
+        app.receiver.receive(raw, signature_from_headers(request.headers))
     except InvalidSignature as exc:
         return Response(str(exc), status=403, content_type="text/plain; charset=utf-8")
     except WebhookError as exc:

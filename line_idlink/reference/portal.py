@@ -14,6 +14,8 @@ Undocumented behaviour chosen here
   the Login token just obtained.
 """
 
+import hmac
+import logging
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -24,6 +26,7 @@ from ..storage import METHOD_LINE_LOGIN
 from .bot import JST
 from .web import csrf_field, escape, login_redirect, page, redirect, safe_next
 
+log = logging.getLogger("line_idlink.reference.portal")
 PENDING_TTL = 600
 METHODS = {METHOD_LINE_LOGIN: "LINEログイン", "messaging_api": "LINEのトーク（アカウント連携）"}
 UNLINK_NOTICE = ('<p class="notice">連携はいつでも解除できます。このページの「連携を解除する」、'
@@ -95,11 +98,9 @@ def link(app, request, session):
     token = request.values.get("linkToken", "")
     if not token:
         return error_page(session, "アカウント連携", "リンクが正しくありません（linkTokenがありません）。")
-    line_user_id = app.linker.line_user_for_link_token(token)
+    line_user_id = app.linker.line_user_for_link_token(token)  # None once used (core)
     if line_user_id is None:
-        return error_page(session, "アカウント連携",
-                          "このリンクは有効期限が切れているか、無効です。LINEのトーク画面で"
-                          "「連携する」をもう一度押してください。", status=410)
+        return _link_gone(session)
     if not session.customer_id:
         if request.method == "POST":
             return redirect("/login?" + urlencode({"next": "/line/link?"
@@ -112,9 +113,8 @@ def link(app, request, session):
     if current == str(customer["id"]):
         return page("アカウント連携", "<p>このLINEアカウントはすでに連携済みです。</p>"
                     '<p><a href="/my/line">LINE連携の状態を見る</a></p>', session)
-    if current is not None:
-        return error_page(session, "アカウント連携", "このLINEアカウントは別のアカウントと連携済みです。"
-                          "そちらで連携を解除してから、もう一度お試しください。", status=409)
+    if current is not None:  # someone else's LINE account: the same page as a spent link
+        return _link_gone(session)
     name = app.display_name(line_user_id, fresh=True) or "（表示名を取得できませんでした）"
     body = (f"<p>LINEアカウント <strong>「{escape(name)}」</strong> を、"
             f"<strong>{escape(customer['name'])}</strong>（{escape(customer['email'])}）"
@@ -126,6 +126,13 @@ def link(app, request, session):
             '<button class="line">連携する</button></form>'
             '<p><a href="/my/line">連携しない</a></p>')
     return page("アカウント連携の確認", body, session)
+
+
+def _link_gone(session):
+    """Unknown, expired, used or someone else's link: one page that names nobody."""
+    return error_page(session, "アカウント連携",
+                      "このリンクは有効期限が切れているか、無効です。LINEのトーク画面で"
+                      "「連携する」をもう一度押してください。", status=410)
 
 
 def _start_link(app, request, session, token, line_user_id):
@@ -158,17 +165,26 @@ def line_login(app, request, session):
 
 
 def callback(app, request, session):
-    pending = session.pop("line_login", None)
+    pending = session.get("line_login")
     retry = ("/my/line", "LINE連携へ戻る") if session.customer_id else ("/login", "ログインへ戻る")
     if not pending:
         return error_page(session, "LINEログイン", "このログイン要求は見つかりません。"
                           "もう一度「LINEでログイン」からお試しください。", link=retry)
+    state = request.args.get("state")
+    if not (isinstance(state, str) and hmac.compare_digest(state.encode(),
+                                                           str(pending["state"]).encode())):
+        # not the callback of the login this browser started (a crafted link): refused before
+        # reading anything else, and the login request stays usable
+        return error_page(session, "LINEログイン", "LINEログインに失敗しました。もう一度お試しください。",
+                          link=retry)
+    session.pop("line_login", None)
     try:
         result = app.login.exchange_code(request.args, pending)
     except LoginDenied:
         return error_page(session, "LINEログイン", "LINEログインがキャンセルされました。", link=retry)
-    except LoginError as exc:
-        return error_page(session, "LINEログイン", f"LINEログインに失敗しました: {exc.description}",
+    except LoginError as exc:  # a fixed sentence: LINE's description goes to the log only
+        log.info("LINE Login failed: %s", exc.error)
+        return error_page(session, "LINEログイン", "LINEログインに失敗しました。もう一度お試しください。",
                           link=retry)
     claims, token = result.id_claims, result.tokens.access_token
     if pending["purpose"] == "link":

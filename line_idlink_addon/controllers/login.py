@@ -11,41 +11,65 @@ target (a same-site path, else ``/my``) in the Odoo session and redirects to LIN
   (``res.users._line_may_login``) is logged in with a one-time ticket (credential type
   ``line_login``, see ``models/res_users.py``) and sent to the stored ``redirect`` (so a
   customer who came from ``/line/link?linkToken=...`` lands back there); any other LINE user
-  gets a page "sign up or log in, then we link": ``sub`` waits in the session (10 minutes) and
-  ``/line/login/pending`` links it right after the login, then shows ``/my/line`` (the
-  ``redirect`` is not carried through that detour). Nobody is ever bound by e-mail address.
+  gets a page "sign up or log in, then we link": ``sub`` waits in the session (10 minutes);
+  the login and sign-up pages say so, with a button that cancels it (POST
+  ``/line/login/pending/cancel``); after the login ``/line/login/pending`` asks the account
+  that logged in to confirm, naming the LINE account (display name and picture), and only its
+  POST (``/line/login/pending/confirm``, CSRF-checked) links, then shows ``/my/line`` (the
+  ``redirect`` is not carried through that detour). On a shared browser the next person to log
+  in therefore sees whose LINE account would be linked and can refuse. A "log in with LINE" of
+  a linked user drops a pending one. Nobody is ever bound by e-mail address.
+
+The callback checks ``state`` before anything else: a callback this browser did not start
+(a crafted link) gets a fixed refusal and leaves the pending login request usable. Refusals
+are fixed, translated sentences: LINE's (or an attacker's) ``error_description`` is logged
+only as its ``error`` code, never shown.
+
+"Log in with LINE" uses the LINE Login channel of the request's company (the website's
+company when the website module serves the page, else the environment's company), see
+``line.channel._line_login_channel``; ``/line/login/start`` refuses another company's channel.
+Redirect targets from the visitor go through the core's one rule,
+:func:`line_idlink.redirects.safe_redirect`.
 """
 
+import hmac
 import logging
 import time
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from odoo import _, http
 from odoo.http import request
 
+from odoo.addons.auth_signup.controllers.main import AuthSignupHome
+
 from line_idlink.linking import LinkStatus
-from line_idlink.login import LoginError
+from line_idlink.login import LoginDenied, LoginError
+from line_idlink.redirects import is_same_site, safe_redirect
 
 _logger = logging.getLogger(__name__)
 
 SESSION_REQUEST = "line_login_request"
 SESSION_PENDING = "line_login_pending"
 PENDING_TTL = 600
-MAX_REDIRECT_LENGTH = 2048
 
 
 def _local(url, default="/my"):
-    """``url`` if it is a relative path on this site, else ``default``.
+    """``url`` if it is a path on this site, else ``default``: the core's one rule for a
+    same-site redirect (an open redirect would send the freshly logged-in visitor elsewhere)."""
+    return safe_redirect(url, default)
 
-    An open redirect would send the freshly logged-in visitor to another site, so refuse
-    anything a browser could read as another host: ``//host``, ``/\\host`` (browsers treat ``\\``
-    as ``/``), schemes, control characters (stripped by browsers) and absurd lengths."""
-    if not isinstance(url, str) or not url.startswith("/") or len(url) > MAX_REDIRECT_LENGTH:
-        return default
-    if url.startswith("//") or "\\" in url or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
-        return default
-    parts = urlsplit(url)
-    return default if parts.scheme or parts.netloc else url
+
+def _same(a, b):
+    return isinstance(a, str) and isinstance(b, str) and hmac.compare_digest(a.encode(), b.encode())
+
+
+def _pending_login():
+    """The LINE login waiting in this session to be linked, or None (an expired one is dropped)."""
+    pending = request.session.get(SESSION_PENDING)
+    if pending and pending.get("expires", 0) < time.time():
+        request.session.pop(SESSION_PENDING, None)
+        return None
+    return pending or None
 
 
 class LineLoginController(http.Controller):
@@ -60,10 +84,18 @@ class LineLoginController(http.Controller):
             return None
         return channel if channel and channel._line_login_ready() else None
 
+    def _company_channel(self, channel_id=None):
+        """The LINE Login channel of the request's company; ``channel_id``, when given, must be
+        it (another company's channel is refused like an unknown one)."""
+        channel = request.env["line.channel"]._line_login_channel()
+        if not channel or (channel_id not in (None, "") and str(channel.id) != str(channel_id)):
+            return None
+        return channel
+
     @http.route("/line/login/start", type="http", auth="public", methods=["GET"], website=True,
                 sitemap=False)
     def line_login_start(self, channel=None, mode="login", redirect=None, **kwargs):
-        line_channel = self._channel(channel)
+        line_channel = self._company_channel(channel)
         if not line_channel:
             return self._error(_("LINE Login is not available."), status=404)
         public = request.env.user._is_public()
@@ -79,18 +111,24 @@ class LineLoginController(http.Controller):
     @http.route("/line/login/callback", type="http", auth="public", methods=["GET"],
                 website=True, sitemap=False)
     def line_login_callback(self, **params):
-        pending = request.session.pop(SESSION_REQUEST, None)
-        if not pending:
+        pending = request.session.get(SESSION_REQUEST)
+        if not pending or not _same(params.get("state"), pending.get("state")):
+            # not the callback of the login this browser started (a crafted or stale link):
+            # refused before reading anything else, and the real one stays usable
             return self._error(_("This LINE Login has expired or was started in another browser."
                                  " Please try again."))
+        request.session.pop(SESSION_REQUEST, None)
         channel = self._channel(pending.get("channel_id"))
         if not channel:
             return self._error(_("LINE Login is not available."), status=404)
         try:
             result = channel._line_login_client().exchange_code(params, pending)
-        except LoginError as exc:
+        except LoginDenied as exc:
             _logger.info("LINE Login refused for channel %s: %s", channel.id, exc.error)
-            return self._error(_("LINE Login failed: %(reason)s", reason=exc.description))
+            return self._error(_("LINE Login was cancelled or refused. Please try again."))
+        except LoginError as exc:
+            _logger.info("LINE Login failed for channel %s: %s", channel.id, exc.error)
+            return self._error(_("LINE Login failed. Please try again."))
         if not result.id_claims:
             return self._error(_("LINE did not return the account identity (openid)."))
         if pending.get("mode") == "link":
@@ -141,6 +179,7 @@ class LineLoginController(http.Controller):
                 "line_name": result.id_claims.get("name") or _("your LINE account"),
                 "next": quote("/line/login/pending", safe="")})
         identity._line_store_login_tokens(result.tokens)
+        self._drop_pending()  # an older LINE login waiting here may be someone else's
         ticket = user._line_issue_login_ticket()
         request.env.cr.commit()  # authenticate() checks the ticket in its own cursor
         request.session.authenticate(request.db, {
@@ -150,15 +189,75 @@ class LineLoginController(http.Controller):
     @http.route("/line/login/pending", type="http", auth="user", methods=["GET"], website=True,
                 sitemap=False)
     def line_login_pending(self, **kwargs):
-        pending = request.session.pop(SESSION_PENDING, None)
-        if not pending or pending.get("expires", 0) < time.time():
-            return request.redirect("/my/line")
-        channel = self._channel(pending.get("channel_id"))
+        """After logging in: "link the LINE account X to your account?" (nothing linked yet)."""
+        pending = _pending_login()
+        channel = pending and self._channel(pending.get("channel_id"))
         if not channel:
-            return self._error(_("LINE Login is not available."), status=404)
+            request.session.pop(SESSION_PENDING, None)
+            return request.redirect("/my/line")
+        return request.render("line_idlink_addon.login_pending_confirm", {
+            "line_name": pending.get("name") or _("your LINE account"),
+            "picture_url": pending.get("picture"),
+            "channel_name": channel.name,
+            "partner": request.env.user.partner_id,
+        })
+
+    @http.route("/line/login/pending/confirm", type="http", auth="user", methods=["POST"],
+                website=True, sitemap=False)
+    def line_login_pending_confirm(self, **kwargs):
+        pending = _pending_login()
+        request.session.pop(SESSION_PENDING, None)
+        channel = pending and self._channel(pending.get("channel_id"))
+        if not channel:
+            return self._error(_("This LINE Login has expired or was started in another browser."
+                                 " Please try again."))
         tokens = _SessionTokens(pending.get("tokens") or {})
         return self._link(channel, request.env.user, _SessionResult(tokens), claims={
             "sub": pending["sub"], "name": pending.get("name"), "picture": pending.get("picture")})
+
+    @http.route("/line/login/pending/cancel", type="http", auth="public", methods=["POST"],
+                website=True, sitemap=False)
+    def line_login_pending_cancel(self, redirect=None, **kwargs):
+        """Forget the LINE account waiting in this browser (its LINE Login token is revoked)."""
+        self._drop_pending()
+        default = "/web/login" if request.env.user._is_public() else "/my/line"
+        return request.redirect(_local(redirect, default))
+
+    def _drop_pending(self):
+        pending = request.session.pop(SESSION_PENDING, None)
+        token = ((pending or {}).get("tokens") or {}).get("access_token")
+        channel = pending and self._channel(pending.get("channel_id"))
+        if token and channel:
+            try:
+                channel._line_login_client().revoke(token)
+            except LoginError as exc:  # best effort: the token expires on its own
+                _logger.info("revoking a pending LINE Login token failed: %s", exc.error)
+
+
+def _same_site_redirect_param(kw):
+    """Drop a ``redirect`` parameter that is not a same-site path (the core's one rule), so
+    Odoo's own login and sign-up redirect only within the site."""
+    for params in (kw, request.params):
+        if params.get("redirect") and not is_same_site(params["redirect"]):
+            params.pop("redirect")
+
+
+class LineAuthSignupHome(AuthSignupHome):
+    """The login and sign-up pages say when a LINE account waits to be linked (an expired one
+    is dropped first, so the page never announces a link that would not happen), and their
+    ``redirect`` follows the same same-site rule as the rest of the addon."""
+
+    @http.route()
+    def web_login(self, *args, **kw):
+        _pending_login()
+        _same_site_redirect_param(kw)
+        return super().web_login(*args, **kw)
+
+    @http.route()
+    def web_auth_signup(self, *args, **kw):
+        _pending_login()
+        _same_site_redirect_param(kw)
+        return super().web_auth_signup(*args, **kw)
 
 
 class _SessionTokens:

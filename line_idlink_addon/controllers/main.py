@@ -6,7 +6,10 @@ from odoo.http import request
 
 from line_idlink.linking import LinkStartError, LinkStatus
 from line_idlink.storage import digest
-from line_idlink.webhook import InvalidSignature, WebhookError, signature_from_headers
+from line_idlink.webhook import (
+    MAX_WEBHOOK_BODY, BodyTooLarge, InvalidSignature, WebhookError, request_body,
+    signature_from_headers,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -14,15 +17,24 @@ _logger = logging.getLogger(__name__)
 class LineController(http.Controller):
 
     # ---- Webhook ------------------------------------------------------------------------------
+    # No route-level max_content_length: with werkzeug 2.2 it makes Odoo read (and discard)
+    # a too-large body to its end before answering 413. Odoo itself parses only form bodies
+    # before this method runs (up to its 10 MB max_form_memory_size); LINE sends JSON.
     @http.route("/line/webhook/<int:channel_id>", type="http", auth="public", csrf=False,
                 methods=["POST"], save_session=False)
     def line_webhook(self, channel_id, **kwargs):
         """Verify the raw body, store each new event once, answer at once; the cron processes.
-        Unknown channel and bad signature answer the same 403 and store nothing."""
+        Unknown channel and bad signature answer the same 403 and store nothing. A body over
+        MAX_WEBHOOK_BODY (1 MiB) is refused with 413 before it is read (its Content-Length; a
+        chunked body is read up to one byte over the limit), and nothing is stored."""
+        try:
+            raw = request_body(_werkzeug_request(request.httprequest), MAX_WEBHOOK_BODY)
+        except BodyTooLarge:
+            return request.make_response("Request Entity Too Large", status=413, headers=[
+                ("Content-Type", "text/plain"), ("Connection", "close")])
         channel = request.env["line.channel"].sudo().browse(channel_id).exists()
         if not channel or not channel.active or not channel.channel_secret:
             return request.make_response("Forbidden", status=403)
-        raw = request.httprequest.get_data()
         signature = signature_from_headers(request.httprequest.headers)
         try:
             receipt = channel._line_receiver().receive(raw, signature)
@@ -36,20 +48,30 @@ class LineController(http.Controller):
         return request.make_response("OK", headers=[("Content-Type", "text/plain")])
 
     # ---- Account link (Messaging API flow) ---------------------------------------------------
-    def _link_context(self, link_token):
-        """(channel, LINE userId, identity) for a remembered, unexpired link token, or None."""
+    def _link_context(self, link_token, to_show=False):
+        """(channel, LINE userId, identity) for a remembered, unexpired, unused link token, or
+        None. A used token (its account link went through: the core expires it, and a nonce
+        issued for it was consumed) is None like an unknown one. ``to_show``: for the page that
+        names the LINE account, also None when that account is linked to someone else, so a
+        link URL opened by another customer shows nobody's name."""
         if not link_token or not isinstance(link_token, str):
             return None
+        token_hash = digest(link_token)
         token = request.env["line.link.token"].sudo().search(
-            [("token_hash", "=", digest(link_token))], limit=1)
+            [("token_hash", "=", token_hash)], limit=1)
         if not token or not token.channel_id.active:
             return None
         channel = token.channel_id
         line_user_id = channel._line_linker().line_user_for_link_token(link_token)
         if not line_user_id:
             return None
+        if request.env["line.link.nonce"].sudo().search_count(
+                [("link_token_hash", "=", token_hash), ("used_at", "!=", False)], limit=1):
+            return None
         identity = request.env["line.identity"].sudo().search(
             [("channel_id", "=", channel.id), ("line_user_id", "=", line_user_id)], limit=1)
+        if to_show and identity.linked and identity.partner_id != request.env.user.partner_id:
+            return None
         return channel, line_user_id, identity
 
     def _link_error(self, message, status=400):
@@ -63,7 +85,7 @@ class LineController(http.Controller):
             target = f"/line/link?linkToken={quote(linkToken or '', safe='')}"
             return request.redirect(f"/web/login?redirect={quote(target, safe='')}")
         # not named `context`: Odoo's _() reads a local `context` as a dict to find the language
-        found = self._link_context(linkToken)
+        found = self._link_context(linkToken, to_show=True)
         if found is None:
             return self._link_error(_("This link has expired or is unknown. Ask for a new link"
                                       " in the LINE chat."))
@@ -100,3 +122,9 @@ class LineController(http.Controller):
             return self._link_error(_("This link has expired or is unknown. Ask for a new link"
                                       " in the LINE chat."))
         return request.redirect(start.dialog_url, local=False)
+
+
+def _werkzeug_request(httprequest):
+    """The werkzeug request under Odoo's HTTPRequest wrapper, which exposes no ``stream``
+    (reading the body in bounded pieces needs it; ``get_data()`` would read it all)."""
+    return getattr(httprequest, "_HTTPRequest__wrapped", httprequest)

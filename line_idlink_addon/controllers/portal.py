@@ -24,7 +24,7 @@ class LinePortal(CustomerPortal):
         values.update({"page_name": "line", "identities": identities.filtered("linked"),
                        "former": identities.filtered(lambda i: not i.linked),
                        "unlinked": kwargs.get("unlinked"), "linked": kwargs.get("linked"),
-                       "login_channels": request.env["line.channel"]._line_login_channels()})
+                       "login_channels": request.env["line.channel"]._line_login_channel()})
         return request.render("line_idlink_addon.portal_my_line", values)
 
     @http.route("/my/line/unlink/<int:identity_id>", type="http", auth="user", methods=["POST"], website=True)

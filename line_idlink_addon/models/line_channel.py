@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request
 
 from line_idlink.linking import DEFAULT_AUTH_BASE, AccountLinker
 from line_idlink.login import LoginClient
@@ -163,12 +164,8 @@ class LineChannel(models.Model):
                               name=channel.name))
         return LoginClient(channel.login_channel_id, channel.login_channel_secret,
                            channel._line_login_redirect_uri(), api_base=channel.api_base,
-                           auth_base=channel.auth_base, clock=self._line_clock(),
+                           auth_base=channel.auth_base, clock=time.time,
                            timeout=10)  # a scalar: Odoo's test request hook rejects tuples
-
-    def _line_clock(self):
-        """The clock ID tokens are checked against (tests patch it to the emulator's)."""
-        return time.time
 
     # ---- ACTIONS ------------------------------------------------------------------------------
     def action_test_connection(self):
@@ -205,3 +202,15 @@ class LineChannel(models.Model):
         self.ensure_one()
         self.message_post(body=Markup("%s<br/>%s") % (
             _("Account link refused for LINE user %(user)s.", user=line_user_id or "?"), reason))
+
+    @api.model
+    def _line_login_channel(self):
+        """The LINE Login channel "Log in with LINE" uses for the current request: the first
+        ready channel of the request's company (the website's company when the website module
+        serves the page, else the environment's company). Empty when it has none."""
+        company = self.env.company
+        website = getattr(request, "website", None) if request else None
+        if website:
+            company = website.company_id
+        channels = self.sudo().search([("company_id", "=", company.id)])
+        return channels.filtered(lambda c: c._line_login_ready())[:1]

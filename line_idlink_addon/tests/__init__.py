@@ -6,3 +6,5 @@ from . import test_webhook_concurrency
 from . import test_webhook_processing
 from . import test_webhook_retention
 from . import test_security_events
+from . import test_web_login_callback, test_web_pending_login
+from . import test_web_webhook_limit, test_web_redirects, test_web_link_url, test_web_company_channel

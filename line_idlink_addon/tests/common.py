@@ -1,5 +1,6 @@
 import json
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from odoo import SUPERUSER_ID, api
@@ -7,6 +8,7 @@ from odoo.tests import new_test_user
 from odoo.tools import config
 
 from line_idlink.emulator import start_emulator
+from line_idlink.emulator.clock import Clock
 from line_idlink.webhook import compute_signature
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -26,11 +28,14 @@ class LineCommon:
         cls.user_b = new_test_user(cls.env, login="line_portal_b", groups="base.group_portal",
                                    name="Bunta Customer")
 
-    def start_line_emulator(self):
+    def start_line_emulator(self, real_clock=False):
         """An emulator whose webhooks are queued until flush() (called from the test thread, so
-        the emulator never calls Odoo back from inside an Odoo request)."""
+        the emulator never calls Odoo back from inside an Odoo request). ``real_clock``: its
+        clock ticks from now, as LINE's does, so Odoo checks its ID tokens on its own clock
+        (default: the emulator's frozen clock)."""
         url = f"http://127.0.0.1:{config['http_port']}/line/webhook/{self.channel.id}"
-        server = start_emulator(seed=7, webhook_url=url, delivery="queued")
+        clock = Clock(start=time.time(), frozen=False) if real_clock else None
+        server = start_emulator(seed=7, webhook_url=url, delivery="queued", clock=clock)
         self.addCleanup(server.stop)
         emu = server.emulator
         self.channel.write({"channel_secret": emu.config.channel_secret,

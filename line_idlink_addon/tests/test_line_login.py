@@ -16,9 +16,9 @@ from line_idlink.messages import POSTBACK_LINK
 from .common import LineCommon
 
 
-@tagged("post_install", "-at_install", "line_idlink")
-class TestLineLogin(LineCommon, HttpCase):
-    """LINE Login against the emulator: link from /my/line, log in from /web/login, revoke."""
+class LineLoginMixin(LineCommon):
+    """Set-up and helpers of the LINE Login tests (tests/test_web_*.py reuse them): a channel,
+    two portal customers, the emulator on a real clock, a visitor's browser session."""
 
     @classmethod
     def setUpClass(cls):
@@ -27,17 +27,16 @@ class TestLineLogin(LineCommon, HttpCase):
 
     def setUp(self):
         super().setUp()
-        self.emu = self.start_line_emulator()
-        # ID tokens carry the emulator's (frozen) time: check them on its clock
-        self.patch(type(self.env["line.channel"]), "_line_clock",
-                   lambda channel: self.emu.clock.now)
+        # LINE's clock is the real one: Odoo checks ID tokens on its own clock, as in production
+        self.emu = self.start_line_emulator(real_clock=True)
 
     def start(self, mode):
         response = self.url_open(f"/line/login/start?channel={self.channel.id}&mode={mode}",
                                  allow_redirects=False)
         self.assertEqual(response.status_code, 303)
         location = response.headers["Location"]
-        self.assertTrue(location.startswith(self.channel.auth_base + "/oauth2/v2.1/authorize?"))
+        self.assertTrue(location.startswith(self.channel.auth_base + "/oauth2/v2.1/authorize?"),
+                        location)
         self.assertIn("bot_prompt=normal", location)
         self.assertIn("code_challenge_method=S256", location)
         return location
@@ -92,6 +91,11 @@ class TestLineLogin(LineCommon, HttpCase):
         self.assertTrue(response.headers["Location"].endswith("/my/line?linked=1"))
         return self.identity(sim_user)
 
+
+@tagged("post_install", "-at_install", "line_idlink")
+class TestLineLogin(LineLoginMixin, HttpCase):
+    """LINE Login against the emulator: link from /my/line, log in from /web/login, revoke."""
+
     def test_link_with_line_login(self):
         aiko = self.emu.add_user("Aiko LINE")
         self.authenticate("line_portal_a", "line_portal_a")
@@ -125,13 +129,15 @@ class TestLineLogin(LineCommon, HttpCase):
         response = self.callback(forged)
         self.assertEqual(response.status_code, 400)
         error = re.search(r'o_line_link_error[^>]*>(.*?)</p>', response.text, re.S).group(1)
-        self.assertEqual(html.unescape(error).strip(), "LINE Login failed: the callback's state "
-                         "does not match this session's login request (forged callback, or the "
-                         "login started in another tab)")
+        self.assertEqual(html.unescape(error).strip(), "This LINE Login has expired or was "
+                         "started in another browser. Please try again.")
         self.assertFalse(self.identity(aiko).filtered("linked"), "nothing linked")
-        # the login request was used up: replaying the genuine callback is refused too
+        # a forged callback does not use up the login this browser started
+        response = self.callback(location)
+        self.assertEqual(response.status_code, 303, response.text[:300])
+        self.assertTrue(self.identity(aiko).linked)
+        # ... which then is used up: replaying it is refused
         self.assertEqual(self.callback(location).status_code, 400)
-        self.assertFalse(self.identity(aiko).filtered("linked"))
 
     def test_unknown_line_user_is_not_bound_by_email_then_linked_after_login(self):
         aiko = self.emu.add_user("Aiko LINE")
@@ -151,7 +157,11 @@ class TestLineLogin(LineCommon, HttpCase):
             "redirect": "/line/login/pending", "csrf_token": self.csrf_from(login_page.text)},
             allow_redirects=False))
         self.assertEqual(urlsplit(response.headers["Location"]).path, "/line/login/pending")
-        response = self.url_open("/line/login/pending")
+        page = self.url_open("/line/login/pending")
+        self.assertIn("Aiko LINE", page.text, "the LINE account to link is named")
+        self.assertFalse(self.identity(aiko).filtered("linked"), "nothing linked before confirming")
+        response = self.url_open("/line/login/pending/confirm",
+                                 data={"csrf_token": self.csrf_from(page.text)})
         self.assertTrue(response.url.endswith("/my/line?linked=1"), response.url)
         identity = self.identity(aiko)
         self.assertTrue(identity.linked)
@@ -330,7 +340,6 @@ class TestLineLogin(LineCommon, HttpCase):
         self.deliver()
         token = self.link_token_from(aiko.inbox)
         self.assertTrue(token)
-        self.link_with_login("line_portal_a", aiko)  # meanwhile linked to Aiko's account
         self.speaks_japanese(self.user_b)
         self.authenticate("line_portal_b", "line_portal_b")
         page = self.url_open(f"/line/link?linkToken={quote(token, safe='')}")
@@ -342,6 +351,11 @@ class TestLineLogin(LineCommon, HttpCase):
         nameless = self.url_open(f"/line/link?linkToken={quote(token, safe='')}")
         self.assertEqual(nameless.status_code, 200)
         self.assertIn("お客様のLINEアカウント", nameless.text)
+        # meanwhile the LINE account is linked to Aiko's account (LINE Login in her browser)
+        outcome = self.channel._line_linker().link_from_login(self.user_a.partner_id.id,
+                                                              {"sub": aiko.user_id})
+        self.assertEqual(outcome.status.value, "linked")
+        self.env.flush_all()
         with mute_logger("odoo.http"):
             response = self.url_open("/line/link/confirm", data={
                 "csrf_token": self.csrf_from(page.text), "linkToken": token},

@@ -148,7 +148,7 @@ def test_a_pending_line_login_can_be_cancelled_and_is_not_inherited(shop):
     other = shop.browser(stranger)
     other.get(f"{shop.url}/line/login?purpose=login")
     assert "連携します" in other.get(f"{shop.url}/login").text
-    other.get(f"{shop.url}/logout")  # the login page's "cancel"
+    other.submit(other.get(f"{shop.url}/login"), "/logout")  # the login page's "cancel"
     page = shop.log_in(other, "yui@example.com")
     assert "連携します" not in page.text and shop.linked_customer(stranger) is None
 
