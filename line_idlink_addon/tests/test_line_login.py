@@ -3,8 +3,6 @@ import html
 import re
 from urllib.parse import quote, urlsplit
 
-from freezegun import freeze_time
-
 import odoo.http
 from odoo import fields
 from odoo.exceptions import AccessDenied
@@ -235,17 +233,26 @@ class TestLineLogin(LineLoginMixin, HttpCase):
 
     @mute_logger("odoo.addons.base.models.res_users")
     def test_login_ticket_expires_after_60_seconds(self):
-        issued = fields.Datetime.now()
-        with freeze_time(issued):
-            late = self.user_a._line_issue_login_ticket()
-        with freeze_time(issued + datetime.timedelta(seconds=61)), \
-                self.assertRaises(AccessDenied, msg="61 s old"):
+        """On the product's own clock (nothing patched): a ticket is issued for 60 s, refused
+        once its expiry has passed, accepted just before."""
+        before = fields.Datetime.now().replace(microsecond=0)
+        late = self.user_a._line_issue_login_ticket()
+        expires = self.user_a.sudo().line_login_ticket_expires
+        self.assertGreaterEqual(expires, before + datetime.timedelta(seconds=60))
+        self.assertLessEqual(expires, fields.Datetime.now() + datetime.timedelta(seconds=60))
+        self.set_ticket_expiry(self.user_a, fields.Datetime.now() - datetime.timedelta(seconds=1))
+        with self.assertRaises(AccessDenied, msg="61 s old"):
             self.authenticate_with_ticket(self.user_a, late)
-        with freeze_time(issued):
-            prompt = self.user_a._line_issue_login_ticket()
-        with freeze_time(issued + datetime.timedelta(seconds=59)):
-            auth = self.authenticate_with_ticket(self.user_a, prompt)
+        prompt = self.user_a._line_issue_login_ticket()
+        self.set_ticket_expiry(self.user_a, fields.Datetime.now() + datetime.timedelta(seconds=1))
+        auth = self.authenticate_with_ticket(self.user_a, prompt)
         self.assertEqual(auth["uid"], self.user_a.id, "59 s old: still valid")
+
+    def set_ticket_expiry(self, user, when):
+        """Age the stored ticket (test data, as if it had been issued earlier)."""
+        self.env.cr.execute("UPDATE res_users SET line_login_ticket_expires = %s WHERE id = %s",
+                            (when, user.id))
+        user.invalidate_recordset(["line_login_ticket_expires"])
 
     def test_unlink_revokes_login_tokens(self):
         aiko = self.emu.add_user("Aiko LINE")
