@@ -199,7 +199,15 @@ class LineIdentity(models.Model):
             identity._line_unlink(by=self.env.user)
         return True
 
-    def _line_unlink(self, by=None, notify_chat=False, reply_token=None):
+    def _line_unlink(self, by=None, notify_chat=False, reply_token=None, after_commit=None):
+        """End the link: the database first (through the core's linker), then LINE: the rich
+        menu goes back to the unlinked one (marked pending at once, so the rich-menu cron applies
+        it whatever happens) and, with ``reply_token``, the chat is answered.
+
+        ``after_commit``: a list the event cron runs after committing the unlink; the calls to
+        LINE are appended to it instead of being made now, so a later failure can never leave
+        LINE showing "unlinked" while Odoo still says "linked". Returns False if nothing was
+        linked."""
         self.ensure_one()
         partner = self.partner_id
         ended = self.channel_id._line_linker().unlink(line_user_id=self.line_user_id)
@@ -212,16 +220,25 @@ class LineIdentity(models.Model):
         if partner:
             partner.message_post(body=_("LINE account %(name)s unlinked by %(author)s.",
                                         name=self.display_name, author=author))
+        self.invalidate_recordset(["linked", "partner_id"])
+        self._line_rich_menu_refresh()  # pending: back to the default menu
+        calls = [lambda: self._line_rich_menu_refresh(apply_now=True)]
+        if reply_token:
+            calls.append(lambda: self._line_reply_unlinked(reply_token))
+        if after_commit is not None:
+            after_commit.extend(calls)
+        else:
+            for call in calls:
+                call()
+        return True
+
+    def _line_reply_unlinked(self, reply_token):
         try:
-            if reply_token:
-                with self.channel_id._line_api() as api:
-                    api.reply(reply_token, [messages.unlink_done(self._line_lang())])
+            with self.channel_id._line_api() as api:
+                api.reply(reply_token, [messages.unlink_done(self._line_lang())])
         except LineCallFailed as exc:
             self.message_post(body=_("LINE not updated after unlinking: %(error)s",
                                      error=str(exc)))
-        self.invalidate_recordset(["linked", "partner_id"])
-        self._line_rich_menu_refresh(apply_now=True)  # back to the default menu
-        return True
 
     def _line_store_login_tokens(self, tokens):
         self.ensure_one()
