@@ -222,7 +222,7 @@ class TestRichMenuLimits(RichMenuCommon, HttpCase):
         self.assertEqual(len(self.rich_menu_calls()), calls)
         self.assertTrue(menu.republish_pending)
         # LINE's hour has passed: the cron republishes and moves the users
-        self.emu.advance(HOUR - 600)
+        self.emu.advance(HOUR - 600 + WINDOW_MARGIN)
         self.run_rich_menu_cron()
         self.emu.advance(0)
         menu.invalidate_recordset()
