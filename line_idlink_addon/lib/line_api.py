@@ -26,7 +26,9 @@ def _raise(outcome, endpoint):
     if outcome.failure is None:
         return outcome.response.data
     error = outcome.error()
-    raise LineCallFailed(f"{endpoint}: {error}", transient=isinstance(error, RetriesExhausted))
+    # the core's errors already name their endpoint ("getBotInfo: HTTP 500: ..."): say it once
+    text = str(error) if str(error).startswith(f"{endpoint}:") else f"{endpoint}: {error}"
+    raise LineCallFailed(text, transient=isinstance(error, RetriesExhausted))
 
 
 class LineApi:

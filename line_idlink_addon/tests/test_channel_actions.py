@@ -68,7 +68,7 @@ class TestChannelActions(LineCommon, HttpCase):
                              "body": {"message": "LINE is down"}})
         notes = len(self.channel_notes())
         result = self.press(self.channel, "action_test_connection")
-        error = "getBotInfo: getBotInfo: HTTP 500: gave up after 3 attempt(s), last: LINE is down"
+        error = "getBotInfo: HTTP 500: gave up after 3 attempt(s), last: LINE is down"
         self.assertEqual(result["params"], {"title": "Connection failed", "message": error,
                                             "type": "danger", "sticky": False})
         self.assertEqual(len(self.channel_notes()), notes + 1)
@@ -81,7 +81,7 @@ class TestChannelActions(LineCommon, HttpCase):
         result = self.press(self.channel, "action_test_connection")
         self.assertEqual(result["params"]["title"], "Connection failed")
         self.assertEqual(result["params"]["message"],
-                         "getBotInfo: getBotInfo: HTTP 401: Authentication failed. Confirm that the access "
+                         "getBotInfo: HTTP 401: Authentication failed. Confirm that the access "
                          "token in the authorization header is valid.")
         self.assertEqual(self.channel_notes()[0].body,
                          f"<p>Connection test failed: {result['params']['message']}</p>")
@@ -120,7 +120,7 @@ class TestChannelActions(LineCommon, HttpCase):
             error = self.press(identity, "action_refresh_profile")
         self.assertEqual((error["data"]["name"], error["data"]["message"]), (
             "odoo.exceptions.UserError",
-            "LINE did not answer: getProfile: getProfile: HTTP 500: gave up after 3 attempt(s), "
+            "LINE did not answer: getProfile: HTTP 500: gave up after 3 attempt(s), "
             "last: LINE is down"))
         identity.invalidate_recordset()
         self.assertEqual((identity.name, identity.picture_url),
