@@ -8,6 +8,7 @@ from odoo.tests import new_test_user
 from odoo.tools import config
 
 from line_idlink.emulator import start_emulator
+from line_idlink.messages import POSTBACK_LINK
 from line_idlink.emulator.clock import Clock
 from line_idlink.webhook import compute_signature
 
@@ -28,14 +29,16 @@ class LineCommon:
         cls.user_b = new_test_user(cls.env, login="line_portal_b", groups="base.group_portal",
                                    name="Bunta Customer")
 
-    def start_line_emulator(self, real_clock=False):
+    def start_line_emulator(self, real_clock=False, seed=7, **options):
         """An emulator whose webhooks are queued until flush() (called from the test thread, so
         the emulator never calls Odoo back from inside an Odoo request). ``real_clock``: its
         clock ticks from now, as LINE's does, so Odoo checks its ID tokens on its own clock
-        (default: the emulator's frozen clock)."""
+        (default: the emulator's frozen clock). ``options``: more emulator settings (e.g.
+        ``login_callback_urls``)."""
         url = f"http://127.0.0.1:{config['http_port']}/line/webhook/{self.channel.id}"
         clock = Clock(start=time.time(), frozen=False) if real_clock else None
-        server = start_emulator(seed=7, webhook_url=url, delivery="queued", clock=clock)
+        server = start_emulator(seed=seed, webhook_url=url, delivery="queued", clock=clock,
+                                **options)
         self.addCleanup(server.stop)
         emu = server.emulator
         self.channel.write({"channel_secret": emu.config.channel_secret,
@@ -78,6 +81,25 @@ class LineCommon:
         return self.url_open(f"/line/webhook/{channel.id}", data=raw, headers={
             "Content-Type": "application/json",
             "X-Line-Signature": compute_signature(secret, raw)})
+
+    def befriend_and_ask(self, name):
+        """A LINE user follows, taps "link" and gets the button: returns (SimUser, linkToken)."""
+        user = self.emu.add_user(name)
+        user.follow()
+        self.deliver()
+        user.postback(POSTBACK_LINK)
+        self.deliver()
+        token = self.link_token_from(user.inbox)
+        self.assertTrue(token, "the bot answered the postback with a /line/link button")
+        return user, token
+
+    def use_japanese(self, user):
+        """Install the addon's Japanese translations and make ``user`` a Japanese speaker."""
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_idlink_addon"], ["ja_JP"],
+                                                        overwrite=True)
+        user.lang = "ja_JP"
+        self.env.flush_all()
 
     @staticmethod
     def link_token_from(inbox):

@@ -2,14 +2,10 @@
 whose clock is the wall clock (so the product checks ID tokens with its own clock, unpatched)."""
 
 import json
-import time
 from urllib.parse import urlsplit
 
 import odoo.http
-from odoo.tools import config, mute_logger
-
-from line_idlink.emulator import start_emulator
-from line_idlink.emulator.clock import Clock
+from odoo.tools import mute_logger
 
 from .common import LineCommon
 
@@ -58,18 +54,8 @@ class SecurityCommon(LineCommon):
 
     # ---- the emulator on the wall clock ------------------------------------------------------
     def start_wall_clock_emulator(self, login_callback_urls=None):
-        url = f"http://127.0.0.1:{config['http_port']}/line/webhook/{self.channel.id}"
-        server = start_emulator(seed=11, webhook_url=url, delivery="queued",
-                                clock=Clock(start=time.time(), frozen=False),
-                                login_callback_urls=login_callback_urls)
-        self.addCleanup(server.stop)
-        emu = server.emulator
-        self.channel.write({"channel_secret": emu.config.channel_secret,
-                            "access_token": emu.config.access_token,
-                            "line_channel_id": emu.config.channel_id,
-                            "login_channel_id": emu.config.login_channel_id,
-                            "login_channel_secret": emu.config.login_channel_secret,
-                            "api_base": server.base_url, "auth_base": server.base_url})
+        emu = self.start_line_emulator(real_clock=True, seed=11,
+                                       login_callback_urls=login_callback_urls)
         self.env.flush_all()
         return emu
 

@@ -4,7 +4,7 @@ from urllib.parse import quote
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from line_idlink.messages import (POSTBACK_LINK, POSTBACK_UNLINK, POSTBACK_UNLINK_CONFIRM,
+from line_idlink.messages import (POSTBACK_UNLINK, POSTBACK_UNLINK_CONFIRM,
                                   link_done)
 from line_idlink.storage import digest
 
@@ -29,16 +29,6 @@ class TestAccountLinkFlow(LineCommon, HttpCase):
     def texts(self, user):
         return [json.dumps(entry["message"], ensure_ascii=False) for entry in user.inbox]
 
-    def befriend_and_ask(self, name):
-        """A LINE user follows, taps "link" and gets the button: returns (SimUser, linkToken)."""
-        user = self.emu.add_user(name)
-        user.follow()
-        self.deliver()
-        user.postback(POSTBACK_LINK)
-        self.deliver()
-        token = self.link_token_from(user.inbox)
-        self.assertTrue(token, "the bot answered the postback with a /line/link button")
-        return user, token
 
     def confirm_page(self, token, login):
         self.authenticate(login, login)

@@ -111,11 +111,7 @@ class TestIdentityLinkGuard(SecurityCommon, HttpCase):
         self.assertEqual(self.snapshot(), before, "the failed logins linked nothing")
 
     def test_the_guard_message_is_clear_and_translated(self):
-        self.env["res.lang"]._activate_lang("ja_JP")
-        self.env["ir.module.module"]._load_module_terms(["line_idlink_addon"], ["ja_JP"],
-                                                        overwrite=True)
-        self.line_admin.lang = "ja_JP"
-        self.env.flush_all()
+        self.use_japanese(self.line_admin)
         self.authenticate("sec_line_admin", "sec_line_admin")
         message = self.rpc_refused("line.identity", "write", [
             [self.identity(self.oscar).id], {"partner_id": self.boss.partner_id.id}])

@@ -6,8 +6,6 @@ from urllib.parse import quote
 
 from odoo.tests import HttpCase, tagged
 
-from line_idlink.messages import POSTBACK_LINK
-
 from .common import LineCommon
 
 
@@ -23,15 +21,6 @@ class TestWebLinkUrl(LineCommon, HttpCase):
         super().setUp()
         self.emu = self.start_line_emulator(real_clock=True)
 
-    def link_token(self, name):
-        user = self.emu.add_user(name)
-        user.follow()
-        self.deliver()
-        user.postback(POSTBACK_LINK)
-        self.deliver()
-        token = self.link_token_from(user.inbox)
-        self.assertTrue(token)
-        return user, token
 
     def open_link(self, login, token):
         self.authenticate(login, login)
@@ -45,7 +34,7 @@ class TestWebLinkUrl(LineCommon, HttpCase):
         return self.env["line.identity"].search([("line_user_id", "=", user.user_id)])
 
     def test_a_used_link_url_names_nobody(self):
-        aiko, token = self.link_token("Aiko LINE")
+        aiko, token = self.befriend_and_ask("Aiko LINE")
         page = self.open_link("line_portal_a", token)
         self.assertIn("Aiko LINE", page.text)
         confirm = self.url_open("/line/link/confirm", allow_redirects=False, data={
@@ -67,7 +56,7 @@ class TestWebLinkUrl(LineCommon, HttpCase):
         self.assertNotIn("Aiko", self.open_link("line_portal_b", token).text)
 
     def test_a_link_url_of_someone_elses_line_account_names_nobody(self):
-        aiko, token = self.link_token("Aiko LINE")
+        aiko, token = self.befriend_and_ask("Aiko LINE")
         # the LINE account gets linked to Aiko's account another way (LINE Login)
         self.channel._line_linker().link_from_login(self.user_a.partner_id.id,
                                                     {"sub": aiko.user_id})

@@ -50,11 +50,7 @@ class TestWebLoginCallback(LineLoginMixin, HttpCase):
         self.assertFalse(self.session.uid)
 
     def test_the_refusal_is_translated(self):
-        self.env["res.lang"]._activate_lang("ja_JP")
-        self.env["ir.module.module"]._load_module_terms(["line_idlink_addon"], ["ja_JP"],
-                                                        overwrite=True)
-        self.user_a.lang = "ja_JP"
-        self.env.flush_all()
+        self.use_japanese(self.user_a)
         self.authenticate("line_portal_a", "line_portal_a")
         # Odoo sends a Japanese customer to /ja/...: follow as a browser would, up to LINE
         location = f"/line/login/start?channel={self.channel.id}&mode=link"

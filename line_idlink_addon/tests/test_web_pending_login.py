@@ -123,11 +123,7 @@ class TestWebPendingLogin(LineLoginMixin, HttpCase):
         self.assertFalse(self.identity(stranger).filtered("linked"))
 
     def test_confirmation_page_in_japanese(self):
-        self.env["res.lang"]._activate_lang("ja_JP")
-        self.env["ir.module.module"]._load_module_terms(["line_idlink_addon"], ["ja_JP"],
-                                                        overwrite=True)
-        self.user_b.lang = "ja_JP"
-        self.env.flush_all()
+        self.use_japanese(self.user_b)
         self.unknown_line_login()
         self.password_login("line_portal_b")
         # this browser was used in English before: the Japanese pages are under /ja/

@@ -9,8 +9,6 @@ from urllib.parse import quote
 from odoo import SUPERUSER_ID, api
 from odoo.tests import HttpCase, tagged
 
-from line_idlink.messages import POSTBACK_LINK
-
 from .rich_menu_common import RichMenuCommon
 
 LINKED_TEXT = "アカウント連携が完了しました"
@@ -50,15 +48,6 @@ class TestWebhookProcessing(RichMenuCommon, HttpCase):
         return [json.dumps(entry["message"], ensure_ascii=False) for entry in user.inbox
                 if api_name in (None, entry["api"])]
 
-    def befriend_and_ask(self, name):
-        user = self.emu.add_user(name)
-        user.follow()
-        self.deliver()
-        user.postback(POSTBACK_LINK)
-        self.deliver()
-        token = self.link_token_from(user.inbox)
-        self.assertTrue(token)
-        return user, token
 
     def nonce_for(self, token, login):
         self.authenticate(login, login)
