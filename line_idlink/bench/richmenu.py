@@ -15,7 +15,6 @@ already has the addon installed instead.
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import pathlib
@@ -24,6 +23,7 @@ import subprocess
 import sys
 import time
 
+from ..odoo_server import template_database
 from . import table
 
 NAME = "richmenu"
@@ -70,18 +70,6 @@ def _psql(query, db="postgres"):
     return out.stdout.strip()
 
 
-def _template():
-    """The template ``scripts/odoo-test`` keeps for the addon's dependencies (with demo data),
-    or None: same name rule (md5 of "deps|demo=0"), same lock file."""
-    manifest = eval((REPO / ADDON / "__manifest__.py").read_text())  # noqa: S307 - our file
-    deps = ",".join(sorted(set(manifest.get("depends", [])) | {"base"}))
-    key = hashlib.md5(f"{deps}|demo=0".encode()).hexdigest()[:8]
-    names = _psql("select datname from pg_database where datname like "
-                  f"'odoo\\_test\\_tmpl\\_{key}\\_%' and shobj_description(oid, 'pg_database')"
-                  " = 'odoo-test template ok'").split()
-    return names[0] if names else None
-
-
 @contextlib.contextmanager
 def _database(src, py):
     given = os.environ.get("BENCH_ODOO_DB")
@@ -90,7 +78,7 @@ def _database(src, py):
         return
     db = f"line_idlink_bench_{time.strftime('%Y%m%d_%H%M%S')}_{os.getpid()}"
     try:
-        template = _template()
+        template = template_database()
         if template:
             with open(DATA_DIR / f"{template}.lock", "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)  # odoo-test may be cloning it too
