@@ -147,11 +147,6 @@ class LineChannel(models.Model):
         channel = self.sudo()
         return bool(channel.active and channel.login_channel_id and channel.login_channel_secret)
 
-    @api.model
-    def _line_login_channels(self):
-        """Channels whose LINE Login is configured (for the login, signup and portal buttons)."""
-        return self.sudo().search([]).filtered(lambda c: c._line_login_ready())
-
     def _line_login_redirect_uri(self):
         # register this URL as the callback URL of the LINE Login channel
         return f"{self._line_base_url().rstrip('/')}/line/login/callback"
