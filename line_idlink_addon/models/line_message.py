@@ -156,6 +156,20 @@ class LineMessage(models.Model):
             message.origin_name = name
 
     # ---- ENQUEUE API --------------------------------------------------------------------------
+    @api.autovacuum
+    def _gc_line_finished_messages(self):
+        """Delete sent and canceled messages older than the retention period (the system
+        parameter ``line_idlink.event_retention_days`` of the webhook events, default 30).
+        Failed rows stay until somebody retries or cancels them; queued ones are never purged."""
+        days = self.env["line.webhook.event"]._line_retention_days()
+        limit = fields.Datetime.now() - datetime.timedelta(days=days)
+        self.flush_model()
+        self.env.cr.execute("""DELETE FROM line_message WHERE state IN ('sent', 'canceled')
+                                  AND COALESCE(sent_date, write_date) < %s""", (limit,))
+        count = self.env.cr.rowcount
+        self.invalidate_model()
+        return count
+
     @api.model
     def _line_enqueue(self, channel, line_user_id, messages, origin=None,
                       notification_disabled=False, aggregation_unit=None):

@@ -1,6 +1,7 @@
 """Retention (issue 8, point 13): Odoo's daily autovacuum purges what is no longer needed."""
 
 import inspect
+import json
 from datetime import timedelta
 
 from odoo import fields
@@ -26,7 +27,8 @@ class TestRetention(LineCommon, TransactionCase):
         """Run every ``@api.autovacuum`` method of the models concerned, as ir.autovacuum does
         (it calls each one of every model); returns their names."""
         names = []
-        for model in ("line.link.nonce", "line.link.token", "line.webhook.event", "res.users"):
+        for model in ("line.link.nonce", "line.link.token", "line.webhook.event", "res.users",
+                      "line.message"):
             cls = self.registry[model]
             for name, method in inspect.getmembers(cls, is_autovacuum):
                 if name.startswith("_gc_line"):
@@ -74,6 +76,7 @@ class TestRetention(LineCommon, TransactionCase):
         self.assertEqual(sorted(names), [
             "line.link.nonce._gc_line_expired_nonces",
             "line.link.token._gc_line_expired_link_tokens",
+            "line.message._gc_line_finished_messages",
             "line.webhook.event._gc_line_processed_events",
             "res.users._gc_line_login_tickets"])
         self.assertEqual((expired | expired_used | live | live_used).exists(), live | live_used,
@@ -111,3 +114,25 @@ class TestRetention(LineCommon, TransactionCase):
                              "WARNING"):
             self.autovacuum()
         self.assertTrue(days_old.exists(), "a wrong value falls back to 30 days")
+
+    def test_finished_messages_older_than_the_retention_period_are_purged(self):
+        Message = self.env["line.message"]
+
+        def message(text, state, days_ago):
+            row = Message._line_enqueue(self.channel, USER_1, [{"type": "text", "text": text}])
+            row.write({"state": state, "sent_date": self.ago(days=days_ago)
+                       if state == "sent" else False})
+            self.env.flush_all()  # the ORM's write_date first, then the row made old
+            self.env.cr.execute("UPDATE line_message SET write_date = %s WHERE id = %s",
+                                (self.ago(days=days_ago), row.id))
+            return row
+
+        rows = {name: message(name, state, days) for name, state, days in [
+            ("old sent", "sent", 31), ("old canceled", "canceled", 31), ("recent sent", "sent", 29),
+            ("old failed", "error", 90), ("old queued", "outgoing", 90)]}
+        self.env.invalidate_all()
+        self.autovacuum()
+        kept = Message.browse([row.id for row in rows.values()]).exists()
+        self.assertEqual(sorted(kept.mapped(lambda m: json.loads(m.messages)[0]["text"])),
+                         ["old failed", "old queued", "recent sent"],
+                         "30 days by default; failed and queued messages are never purged")
