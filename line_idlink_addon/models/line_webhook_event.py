@@ -108,6 +108,28 @@ class LineWebhookEvent(models.Model):
         self.env.ref("line_idlink_addon.ir_cron_line_webhook_events").sudo()._trigger()
 
     @api.model
+    def _line_cron_needs_trigger(self, cr):
+        """False when the event cron is already sure to see the event just committed, so the
+        webhook route need not add a trigger (a row, and a new connection to the ``postgres``
+        database for its NOTIFY, per request: the most expensive part of the route).
+
+        ``cr`` must be in a transaction that began after the event's commit. Sure: a due trigger
+        created after the latest run of the cron began (its newest ``ir.cron.progress`` row,
+        committed before the run counts the events left). Such a trigger is not seen by the runs
+        already going on, so their end (``fully done`` deletes the past triggers they see) cannot
+        delete it, and any later run sees the event. Each trigger wakes the cron when it is
+        committed (NOTIFY)."""
+        cron = self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")
+        cr.execute("""
+            SELECT 1 FROM ir_cron_trigger
+             WHERE cron_id = %s AND call_at <= now() at time zone 'UTC'
+               AND create_date > coalesce((SELECT create_date FROM ir_cron_progress
+                                            WHERE cron_id = %s ORDER BY id DESC LIMIT 1),
+                                          '-infinity'::timestamp)
+             LIMIT 1""", (cron.id, cron.id))
+        return cr.fetchone() is None
+
+    @api.model
     def _cron_process(self, limit=200):
         """Process the pending events whose time has come, channel by channel, oldest first.
 
