@@ -5,8 +5,8 @@ skipped). A throwaway database gets the addon (from ``scripts/odoo-test``'s temp
 when there is one, see :mod:`line_idlink.odoo_server`), then one Odoo worker serves it: Odoo's
 prefork server (``--workers=1``: one HTTP worker process, one cron worker process, which
 processes the events as in production, woken by ``_trigger()``); ``BENCH_ODOO_WORKERS=0`` runs
-the threaded server (one process, one cron thread) instead. The channel (created over JSON-RPC, default
-rich menus published) talks to the emulator, which runs in a child process with a ticking clock
+the threaded server (one process, one cron thread) instead. The channel (created over
+JSON-RPC, default rich menus published) talks to the emulator, which runs in a child process with a ticking clock
 and builds each event when it is sent, so its reply token is real and fresh.
 
 The benchmark process sends RATE events per second for SECONDS seconds (default 200/s for 60 s),

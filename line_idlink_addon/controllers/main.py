@@ -40,7 +40,16 @@ class LineController(http.Controller):
         wake = []  # the cron needs a trigger (see _line_cron_needs_trigger)
 
         def stored(cr):
-            if not wake and Event._line_cron_needs_trigger(cr):
+            if wake:
+                return
+            try:
+                needed = Event._line_cron_needs_trigger(cr)
+            except Exception:  # noqa: BLE001 - the event is stored: make sure it gets processed
+                _logger.warning("LINE webhook for channel %s: trigger check failed", channel.id,
+                                exc_info=True)
+                cr.rollback()
+                needed = True
+            if needed:
                 wake.append(True)
 
         try:

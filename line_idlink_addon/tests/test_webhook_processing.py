@@ -233,7 +233,7 @@ class TestWebhookProcessing(RichMenuCommon, HttpCase):
         self.assertEqual(set(self.events().mapped("state")), {"done"})
         self.assertEqual([len(user.inbox) for user in users], [1, 1, 1])
 
-    # ---- the cron keeps to its time budget and leaves the rest ready ------------------------------
+    # ---- the cron keeps to its time budget and leaves the rest ready --------------------------
     def test_a_run_over_its_time_budget_leaves_the_rest_ready_at_once(self):
         """A run stops at its budget (a small part of the cron's real-time limit: Odoo kills or
         restarts a cron over the limit) and reports what is ready as remaining, so ir.cron runs
