@@ -118,11 +118,14 @@ class LineWebhookEvent(models.Model):
         committed before the run counts the events left). Such a trigger is not seen by the runs
         already going on, so their end (``fully done`` deletes the past triggers they see) cannot
         delete it, and any later run sees the event. Each trigger wakes the cron when it is
-        committed (NOTIFY)."""
+        committed (NOTIFY); only a trigger of the last second counts, so a wake-up the cron
+        could not act on (registry still loading, job held by another cron worker) is sent
+        again within a second, never left to the cron's 60-second poll."""
         cron = self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")
         cr.execute("""
             SELECT 1 FROM ir_cron_trigger
              WHERE cron_id = %s AND call_at <= now() at time zone 'UTC'
+               AND create_date > now() at time zone 'UTC' - interval '1 second'
                AND create_date > coalesce((SELECT create_date FROM ir_cron_progress
                                             WHERE cron_id = %s ORDER BY id DESC LIMIT 1),
                                           '-infinity'::timestamp)
