@@ -66,10 +66,14 @@ class OdooInstallation:
                 f"--addons-path={self.src}/addons,{self.src}/odoo/addons,{REPO}",
                 f"--data-dir={DATA_DIR}", "-d", db, *extra]
 
-    @staticmethod
-    def environ():
+    def environ(self):
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        # Odoo restarts itself (a thread over its time limit, SIGHUP) by exec'ing its Python
+        # with argv[0] = the bare name ("python"), which that Python resolves on PATH: without
+        # this, a venv's odoo-bin comes back under the system Python (ModuleNotFoundError: babel)
+        bindir = os.path.dirname(os.path.abspath(self.python))
+        env["PATH"] = os.pathsep.join(filter(None, [bindir, env.get("PATH")]))
         return env
 
 

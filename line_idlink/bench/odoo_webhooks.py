@@ -2,11 +2,11 @@
 
 Needs an Odoo 18.0 installation (``ODOO_SRC``, ``ODOO_PY``; without them it says plainly that it
 skipped). A throwaway database gets the addon (from ``scripts/odoo-test``'s template database
-when there is one, see :mod:`line_idlink.odoo_server`), then ONE Odoo process serves it: Odoo's
-threaded server (``--workers=0``) with one cron thread, which processes the events as in
-production (woken by ``_trigger()``). ``BENCH_ODOO_WORKERS=1`` runs the prefork server instead
-(one HTTP worker process, one cron worker process). The channel (created over JSON-RPC, default
-rich menus published) talks to the emulator, which runs in a child process with a ticking clock
+when there is one, see :mod:`line_idlink.odoo_server`), then one Odoo worker serves it: Odoo's
+prefork server (``--workers=1``: one HTTP worker process, one cron worker process, which
+processes the events as in production, woken by ``_trigger()``); ``BENCH_ODOO_WORKERS=0`` runs
+the threaded server (one process, one cron thread) instead. The channel (created over
+JSON-RPC, default rich menus published) talks to the emulator, which runs in a child process with a ticking clock
 and builds each event when it is sent, so its reply token is real and fresh.
 
 The benchmark process sends RATE events per second for SECONDS seconds (default 200/s for 60 s),
@@ -37,10 +37,12 @@ DEFAULT_N = 12_000  # events: 200/s for 60 s
 FULL_N = 12_000
 RATE = 200
 SENDERS = 32
-# Odoo's threaded server (one process: HTTP threads and the cron thread). BENCH_ODOO_WORKERS=1
-# uses its prefork server with one HTTP worker process and one cron worker process instead; it
-# also spawns Odoo's gevent process, which needs a working gevent in ODOO_PY.
-WORKERS = int(os.environ.get("BENCH_ODOO_WORKERS", "0"))
+# Odoo's prefork server with one HTTP worker process and one cron worker process (the HTTP
+# worker and the cron do not share one GIL); it also spawns Odoo's gevent process, which needs a
+# working gevent in ODOO_PY (scripts/odoo-setup sees to it): without one, the bench says so and
+# uses the threaded server. BENCH_ODOO_WORKERS=0: Odoo's threaded server (one process: HTTP
+# threads and the cron thread).
+WORKERS = int(os.environ.get("BENCH_ODOO_WORKERS", "1"))
 P99_TARGET_MS = 100.0
 FRIENDS = 200
 TIMED = True  # takes --seconds / --rate
@@ -225,9 +227,14 @@ def measure(rate, seconds, say=print):
     server = child = None
     try:
         prepare_database(odoo, db, log=log, say=lambda text: say(f"odoo-webhooks: {text}"))
-        server = OdooServer(odoo, db, workers=WORKERS, cron_threads=1, log_path=log,
+        workers = WORKERS
+        if workers and not _gevent_works(odoo):
+            say(f"odoo-webhooks: gevent does not start in {odoo.python} (Odoo's prefork server"
+                " needs it; run scripts/odoo-setup): using the threaded server")
+            workers = 0
+        server = OdooServer(odoo, db, workers=workers, cron_threads=1, log_path=log,
                             log_level="warn", extra=["--log-handler=line_idlink:WARNING"]).start()
-        say(f"odoo-webhooks: odoo-bin --workers={WORKERS} --max-cron-threads=1 on {server.url} "
+        say(f"odoo-webhooks: odoo-bin --workers={workers} --max-cron-threads=1 on {server.url} "
             f"(log {log})")
         child = EmulatorChild()
         rpc = JsonRpc(server.url, db).login("admin", "admin")
@@ -246,6 +253,7 @@ def measure(rate, seconds, say=print):
             time.sleep(1)
         emulator = child.ask("report")
         return {"answers": answers, "delays": delays, "wall": last - first, "wait": wait,
+                "workers": workers,
                 "events": figures, "drain": max(0.0, figures["last_finished"] - sent_at_end),
                 "emulator": emulator}
     finally:
@@ -266,20 +274,33 @@ def _percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def _gevent_works(odoo):
+    """Odoo's prefork server spawns ``odoo-bin gevent``, which dies at once (and is respawned
+    forever) when gevent cannot monkey-patch in that Python."""
+    check = subprocess.run([odoo.python, "-W", "ignore", "-c",
+                            "import gevent.monkey; gevent.monkey.patch_all()"],
+                           env=odoo.environ(), capture_output=True, timeout=120)
+    return check.returncode == 0
+
+
 def run(n=DEFAULT_N, seconds=None, rate=None):
     from ..odoo_server import OdooUnavailable
 
     rate = rate or RATE
     seconds = seconds or max(1, round(n / rate))
-    server = ("one Odoo process (threaded server) with one cron thread" if not WORKERS else
-              f"{WORKERS} Odoo HTTP worker process(es) + one cron worker")
-    title = (f"odoo-webhooks: {rate * seconds:,} signed events at {rate}/s for {seconds} s into "
-             f"/line/webhook/<id>, {server}, against the emulator")
+
+    def title_for(workers):
+        server = ("one Odoo process (threaded server) with one cron thread" if not workers else
+                  f"{workers} Odoo HTTP worker process(es) + one cron worker (prefork server)")
+        return (f"odoo-webhooks: {rate * seconds:,} signed events at {rate}/s for {seconds} s "
+                f"into /line/webhook/<id>, {server}, against the emulator")
+
     try:
         result = measure(rate, seconds)
     except OdooUnavailable as why:
         print(f"bench: SKIPPED odoo-webhooks: {why}", file=sys.stderr)
-        return f"{title}: SKIPPED", [table.info("skipped", str(why))]
+        return f"{title_for(WORKERS)}: SKIPPED", [table.info("skipped", str(why))]
+    title = title_for(result["workers"])
     answers, events, emulator = result["answers"], result["events"], result["emulator"]
     sent = len(answers)
     ok = [a for a in answers if a[1] == 200]

@@ -36,14 +36,30 @@ class LineController(http.Controller):
         if not channel or not channel.active or not channel.channel_secret:
             return request.make_response("Forbidden", status=403)
         signature = signature_from_headers(request.httprequest.headers)
+        Event = request.env["line.webhook.event"].sudo()
+        wake = []  # the cron needs a trigger (see _line_cron_needs_trigger)
+
+        def stored(cr):
+            if wake:
+                return
+            try:
+                needed = Event._line_cron_needs_trigger(cr)
+            except Exception:  # noqa: BLE001 - the event is stored: make sure it gets processed
+                _logger.warning("LINE webhook for channel %s: trigger check failed", channel.id,
+                                exc_info=True)
+                cr.rollback()
+                needed = True
+            if needed:
+                wake.append(True)
+
         try:
-            receipt = channel._line_receiver().receive(raw, signature)
+            receipt = channel._line_receiver(on_stored=stored).receive(raw, signature)
         except InvalidSignature:
             _logger.warning("LINE webhook for channel %s: bad signature", channel.id)
             return request.make_response("Forbidden", status=403)
         except WebhookError as exc:
             return request.make_response(str(exc), status=400)
-        if receipt.accepted:
+        if wake:
             request.env.ref("line_idlink_addon.ir_cron_line_webhook_events").sudo()._trigger()
         return request.make_response("OK", headers=[("Content-Type", "text/plain")])
 

@@ -62,11 +62,19 @@ class ChannelEventHandlers:
         """Run the calls the committed event asked for, each best effort; ``commit`` saves what
         each one recorded (a rich-menu state, a queued push) before the next."""
         calls, self.after_commit = self.after_commit, []
-        for call in calls:
+        for index, call in enumerate(calls):
             try:
                 call()
                 commit()
             except Exception:  # noqa: BLE001 - the event is done; nothing here may undo it
+                if self.env.cr.closed:
+                    # the server is stopping and closed the database connections under this
+                    # cron: nothing more can be recorded (a rich menu left pending is applied by
+                    # the rich-menu cron after the restart)
+                    _logger.warning("LINE channel %s: the server stopped during the calls after"
+                                    " an event; %d of them were not made", self.channel.id,
+                                    len(calls) - index)
+                    return
                 _logger.exception("LINE channel %s: a call after an event failed", self.channel.id)
                 self.env.cr.rollback()
 

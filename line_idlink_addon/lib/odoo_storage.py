@@ -60,14 +60,17 @@ def to_ts(value):
 class OdooStorage:
     """``Storage`` for one channel; ``env`` must be a superuser env (the tables are technical)."""
 
-    def __init__(self, env, channel, events_apart=False):
+    def __init__(self, env, channel, events_apart=False, on_stored=None):
         """``events_apart``: store webhook events in a short transaction of their own (the
-        webhook route; see :meth:`remember_event`), else in ``env.cr``'s transaction."""
+        webhook route; see :meth:`remember_event`), else in ``env.cr``'s transaction.
+        ``on_stored(cr)``: called after a new event is committed (``events_apart`` only), on the
+        same cursor, in a new READ COMMITTED transaction committed afterwards."""
         self.env = env
         self.cr = env.cr
         self.channel = channel
         self.channel_key = str(channel.id)
         self.events_apart = events_apart
+        self.on_stored = on_stored
 
     def _check_channel(self, channel_id):
         if str(channel_id) != self.channel_key:
@@ -290,6 +293,9 @@ class OdooStorage:
             """, (event_id, self.channel.id, payload, to_dt(received_at), self.env.uid,
                   self.env.uid))
             stored = bool(cr.fetchone())
+            if stored and self.on_stored is not None and cr is not self.cr:
+                cr.commit()  # the event is safe before anything else is tried
+                self.on_stored(cr)
         self._invalidate("line.webhook.event")
         return stored
 

@@ -129,13 +129,14 @@ class LineChannel(models.Model):
         return AccountLinker(self._line_storage(), str(self.id), clock=clock,
                              auth_base=self.sudo().auth_base)
 
-    def _line_receiver(self, handlers=None, clock=time.time):
+    def _line_receiver(self, handlers=None, clock=time.time, on_stored=None):
         self.ensure_one()
         secret = self.sudo().channel_secret
         if not secret:
             raise UserError(_("The LINE channel %(name)s has no channel secret.", name=self.name))
         # events_apart: the webhook route stores each event in a short transaction of its own
-        storage = OdooStorage(self.env(su=True), self.sudo(), events_apart=True)
+        storage = OdooStorage(self.env(su=True), self.sudo(), events_apart=True,
+                              on_stored=on_stored)
         return WebhookReceiver(secret, storage, str(self.id), handlers=handlers, clock=clock)
 
     def _line_base_url(self):

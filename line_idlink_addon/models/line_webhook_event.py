@@ -1,10 +1,12 @@
 import datetime
 import json
 import logging
+import threading
 import time
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import config
 
 from line_idlink.webhook import is_transient
 
@@ -15,6 +17,8 @@ _logger = logging.getLogger(__name__)
 
 RETENTION_PARAM = "line_idlink.event_retention_days"
 DEFAULT_RETENTION_DAYS = 30
+CRON_CHUNK = 20  # events read per query by the cron
+CRON_BUDGET = 10.0  # seconds one cron call works at most (see _line_cron_budget)
 
 
 def transient(exc):
@@ -104,24 +108,84 @@ class LineWebhookEvent(models.Model):
         self.env.ref("line_idlink_addon.ir_cron_line_webhook_events").sudo()._trigger()
 
     @api.model
+    def _line_cron_needs_trigger(self, cr):
+        """False when the event cron is already sure to see the event just committed, so the
+        webhook route need not add a trigger (a row, and a new connection to the ``postgres``
+        database for its NOTIFY, per request: the most expensive part of the route).
+
+        ``cr`` must be in a transaction that began after the event's commit. Sure: a due trigger
+        created after the latest run of the cron began (its newest ``ir.cron.progress`` row,
+        committed before the run counts the events left). Such a trigger is not seen by the runs
+        already going on, so their end (``fully done`` deletes the past triggers they see) cannot
+        delete it, and any later run sees the event. Each trigger wakes the cron when it is
+        committed (NOTIFY); only a trigger of the last second counts, so a wake-up the cron
+        could not act on (registry still loading, job held by another cron worker) is sent
+        again within a second, never left to the cron's 60-second poll."""
+        cron = self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")
+        cr.execute("""
+            SELECT 1 FROM ir_cron_trigger
+             WHERE cron_id = %s AND call_at <= now() at time zone 'UTC'
+               AND create_date > now() at time zone 'UTC' - interval '1 second'
+               AND create_date > coalesce((SELECT create_date FROM ir_cron_progress
+                                            WHERE cron_id = %s ORDER BY id DESC LIMIT 1),
+                                          '-infinity'::timestamp)
+             LIMIT 1""", (cron.id, cron.id))
+        return cr.fetchone() is None
+
+    @api.model
     def _cron_process(self, limit=200):
         """Process the pending events whose time has come, channel by channel, oldest first.
 
         Each event is committed on its own (its work, its state, then the calls to LINE it asked
-        for): a later failure never rolls back an earlier event, nor a reply already sent. The
-        progress is reported to ``ir.cron`` (more than ``limit`` events: it runs again at once).
+        for): a later failure never rolls back an earlier event, nor a reply already sent.
+
+        One call works for at most :meth:`_line_cron_budget` seconds (or ``limit`` events), in
+        chunks of :data:`CRON_CHUNK` events, then reports to ``ir.cron`` how many events are
+        ready *now* (counted again at the end: events stored while it ran are included). While
+        some remain, ``ir.cron`` calls it again at once, and a trigger is added so that the
+        cron worker is woken even when no new webhook arrives. Reporting 0 remaining lets
+        ``ir.cron`` delete the past triggers: that is only said when nothing is ready.
         """
         channels = self.env["line.channel"].sudo().search([]).filtered("channel_secret")
+        deadline = time.monotonic() + self._line_cron_budget()
+        done = 0
+        for channel in channels:
+            while done < limit:
+                count = self._process_channel(channel, min(CRON_CHUNK, limit - done))
+                done += count
+                if count:  # committed: a crash after this still counts as progress
+                    self.env["ir.cron"]._notify_progress(done=done, remaining=1)
+                    self.env.cr.commit()
+                if count and time.monotonic() < deadline:
+                    continue
+                break
+            if time.monotonic() >= deadline:
+                break
         # what is left is counted on these channels only: an event of an archived channel must
         # not make ir.cron run again at once, forever
-        total = self._line_ready_count(channels.ids)
-        progress = {"done": 0}
-        for channel in channels:
-            left = limit - progress["done"]
-            if left <= 0:
-                break
-            self._process_channel(channel, left, progress, total)
-        return progress["done"]
+        remaining = self._line_ready_count(channels.ids)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if remaining:
+            # ir.cron runs a job at most 10 times in a row and then waits for a wake-up
+            self.env.ref("line_idlink_addon.ir_cron_line_webhook_events").sudo()._trigger()
+        self.env.cr.commit()
+        return done
+
+    @api.model
+    def _line_cron_budget(self):
+        """Seconds one cron call may work: well below the cron's real-time limit, which covers
+        up to 10 calls in a row (``ir.cron``) and the other jobs of the same run; a worker over
+        it is killed (prefork) or the whole server is restarted (threaded)."""
+        limit = config.get("limit_time_real_cron") or 0
+        if limit < 0:
+            limit = config.get("limit_time_real") or 0
+        budget = CRON_BUDGET
+        if limit > 0:
+            budget = min(budget, limit / 20)
+            started = getattr(threading.current_thread(), "start_time", None)
+            if started:  # threaded server: the run's clock started before the first job
+                budget = min(budget, limit / 2 - (time.time() - started))
+        return max(budget, 0)
 
     @api.model
     def _line_ready_count(self, channel_ids):
@@ -133,14 +197,17 @@ class LineWebhookEvent(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _process_channel(self, channel, limit, progress, total):
+    def _process_channel(self, channel, limit):
+        """Process up to ``limit`` ready events of ``channel``; returns how many."""
         handlers = ChannelEventHandlers(channel)
         receiver = channel._line_receiver(handlers.mapping(), clock=time.time)
         receiver.transient = transient
         cron = self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")
         commit = self.env.cr.commit
+        done = 0
 
         def checkpoint(outcome):
+            nonlocal done
             if outcome.error and outcome.error != "unhandled":
                 handlers.discard()
                 if outcome.retry_at is not None:
@@ -149,15 +216,13 @@ class LineWebhookEvent(models.Model):
                     self._line_post_failure(channel, outcome)
             commit()  # the event's work and its state, together
             handlers.run_after_commit(commit)
-            progress["done"] += 1
-            self.env["ir.cron"]._notify_progress(
-                done=progress["done"], remaining=max(total - progress["done"], 0))
-            commit()
+            done += 1
 
         try:
             receiver.process_pending(limit, atomic=self.env.cr.savepoint, checkpoint=checkpoint)
         finally:
             handlers.close()
+        return done
 
     def _line_post_failure(self, channel, outcome):
         event = self.sudo().search([("event_id", "=", outcome.event_id)], limit=1)

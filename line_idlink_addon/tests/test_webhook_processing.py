@@ -4,10 +4,12 @@ progress, all against the emulator with the product's own clock and LINE client.
 import json
 import time
 from datetime import timezone
+from unittest.mock import patch
 from urllib.parse import quote
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
+from odoo.tools import config
 
 from .rich_menu_common import RichMenuCommon
 
@@ -219,3 +221,36 @@ class TestWebhookProcessing(RichMenuCommon, HttpCase):
         self.assertEqual((progress.done, progress.remaining), (3, 0))
         self.assertEqual(set(self.events().mapped("state")), {"done"})
         self.assertEqual([len(user.inbox) for user in users], [1, 1, 1])
+
+    # ---- the cron keeps to its time budget and leaves the rest ready --------------------------
+    def test_a_run_over_its_time_budget_leaves_the_rest_ready_at_once(self):
+        """A run stops at its budget (a small part of the cron's real-time limit: Odoo kills or
+        restarts a cron over the limit) and reports what is ready as remaining, so ir.cron runs
+        it again at once (and a due trigger wakes the cron worker); the next run ends it."""
+        users = [self.emu.add_user(f"Talker {n}") for n in range(25)]
+        for user in users:
+            user.say("hello")
+        self.flush_webhooks()
+        cron = self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+
+        def run():
+            self.env.flush_all()
+            with self.registry.cursor() as cr:
+                api.Environment(cr, SUPERUSER_ID, {})["ir.cron"].browse(
+                    cron.id).method_direct_trigger()
+            self.env.invalidate_all()
+            return self.env["ir.cron.progress"].search([("cron_id", "=", cron.id)],
+                                                       order="id desc", limit=1)
+
+        # a cron time limit of 0.02 s: the budget ends within the first batch of events
+        with patch.dict(config.options, {"limit_time_real_cron": 0.02}):
+            progress = run()
+        self.assertEqual((progress.done, progress.remaining), (20, 5))
+        self.assertEqual(self.events().mapped("state").count("pending"), 5)
+        self.assertTrue(self.env["ir.cron.trigger"].search_count([
+            ("cron_id", "=", cron.id), ("call_at", "<=", fields.Datetime.now())]),
+            "the job stays ready: a due trigger wakes the cron worker")
+        progress = run()
+        self.assertEqual((progress.done, progress.remaining), (5, 0))
+        self.assertEqual(set(self.events().mapped("state")), {"done"})
