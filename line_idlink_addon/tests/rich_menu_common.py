@@ -52,8 +52,19 @@ class RichMenuCommon(LineCommon):
     def linked_identity(self, sim_user, partner):
         return self.env["line.identity"]._line_link_protocol().create({
             "channel_id": self.channel.id, "line_user_id": sim_user.user_id,
-            "name": sim_user.display_name,            "partner_id": partner.id, "linked": True, "follow_state": "followed",
-            "link_method": "messaging_api"})
+            "name": sim_user.display_name, "partner_id": partner.id, "linked": True,
+            "follow_state": "followed", "link_method": "messaging_api"})
+
+    def published_members_menu(self):
+        """A published "Members" menu for linked customers, and the LINE friends Aiko and Bunta
+        linked to the two portal customers: returns (menu, [Aiko, Bunta])."""
+        menu = self.make_menu("Members")
+        self.rule("linked", menu)
+        menu.action_publish()
+        users = [self.friend(name) for name in ("Aiko", "Bunta")]
+        for user, portal in zip(users, (self.user_a, self.user_b)):
+            self.linked_identity(user, portal.partner_id)
+        return menu, users
 
     def run_rich_menu_cron(self):
         self.env.flush_all()

@@ -175,12 +175,7 @@ class TestRichMenuLimits(RichMenuCommon, HttpCase):
 
     # ---- Republish never waits for the rate limit --------------------------------------------------
     def test_republish_at_the_rate_limit_is_queued_and_the_user_told_when(self):
-        menu = self.make_menu("Members")
-        self.rule("linked", menu)
-        menu.action_publish()
-        users = [self.friend(name) for name in ("Aiko", "Bunta")]
-        for user, portal in zip(users, (self.user_a, self.user_b)):
-            self.linked_identity(user, portal.partner_id)
+        menu, users = self.published_members_menu()
         self.run_rich_menu_cron()
         self.emu.advance(0)
         old_id = menu.line_rich_menu_id

@@ -109,12 +109,7 @@ class TestRichMenuDesign(RichMenuCommon, HttpCase):
             menu.write({"chat_bar_text": "new"})
 
     def test_republish_moves_users(self):
-        menu = self.make_menu("Members")
-        self.rule("linked", menu)
-        menu.action_publish()
-        users = [self.friend(name) for name in ("Aiko", "Bunta")]
-        for user, portal in zip(users, (self.user_a, self.user_b)):
-            self.linked_identity(user, portal.partner_id)
+        menu, users = self.published_members_menu()
         self.channel._line_reconcile_rich_menus()
         self.emu.advance(0)  # bulk links are applied asynchronously by LINE
         old_id = menu.line_rich_menu_id
