@@ -124,11 +124,8 @@ class ChannelEventHandlers:
 
     def _apply_now(self, identity):
         identity = identity.with_env(self.env).exists()
-        if identity and identity.rich_menu_state == "pending":
-            try:
-                self.channel._line_reconcile_rich_menus(identity, batch_min_users=None)
-            except (LineCallFailed, LineApiError) as exc:  # the rich-menu cron retries it
-                _logger.info("LINE rich menu not applied now: %s", exc)
+        if identity and identity.rich_menu_state == "pending":  # else applied since
+            identity._line_rich_menu_refresh(apply_now=True)  # a failure: the cron retries
 
     # ---- handlers -----------------------------------------------------------------------------
     def on_follow(self, event):
