@@ -41,7 +41,9 @@ class LineChannel(models.Model):
 
     chat_keyword_ids = fields.One2many(
         "line.chat.keyword", "channel_id", string="Chat Keywords",
-        help="This channel's own keywords per action, instead of the defaults.")
+        help="A customer who sends one of these words gets what the rich-menu button of the same "
+             "action gives. An action without a line here keeps its default keywords; an empty "
+             "line turns them off.")
     unhandled_reply = fields.Text(
         "Answer to Other Messages", translate=True,
         default=lambda self: self._line_default_unhandled_reply(),

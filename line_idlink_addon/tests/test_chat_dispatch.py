@@ -130,6 +130,24 @@ class TestChatDispatch(LineCommon, HttpCase):
             self.assertEqual(self.answers(self.aiko), answer)
         self.assertEqual(set(self.events().mapped("state")), {"done"})
 
+    def test_default_answer_is_written_in_every_installed_language(self):
+        self.use_japanese(self.user_a)
+        channel = self.env["line.channel"].create({
+            "name": "Second OA", "line_channel_id": "1650000001", "channel_secret": "s" * 32})
+        self.assertEqual(channel.with_context(lang="ja_JP").unhandled_reply,
+                         "申し訳ありません。このメッセージにはお答えできません。「連携」、「連携解除」"
+                         "と送信するか、下のメニューをご利用ください。")
+        self.assertEqual(channel.with_context(lang="en_US").unhandled_reply,
+                         "Sorry, I cannot answer this message. Send 「連携」、「連携解除」, or use "
+                         "the menu below.")
+        # a linked customer who reads Japanese gets it in Japanese
+        self.channel.update_field_translations("unhandled_reply", {
+            "ja_JP": "メニューをご利用ください。", "en_US": "Please use the menu."})
+        self.link(self.aiko, self.user_a)
+        self.aiko.say("hello")
+        self.deliver()
+        self.assertEqual(self.answers(self.aiko), [messages.text("メニューをご利用ください。")])
+
     def test_empty_default_answer_says_nothing(self):
         self.channel.unhandled_reply = False
         self.aiko.say("こんにちは")
