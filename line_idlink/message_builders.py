@@ -115,8 +115,13 @@ def unlink_question(lang="ja"):
             "template": {"type": "confirm", "text": question, "actions": actions}}
 
 
+def unlink_kept(lang="ja"):
+    """The answer to the unlink question's "no" (``action=unlink_cancel``): still linked."""
+    return text(_t(lang, "unlink_kept"))
+
+
 __all__ = [
     "MessageTooLarge", "text", "buttons", "link_url", "link_account", "link_first", "link_done",
-    "unlink_done", "unlink_question", "postback_action", "uri_action", "quick_reply", "u16len",
-    "json_size",
+    "unlink_done", "unlink_question", "unlink_kept", "postback_action", "uri_action",
+    "quick_reply", "u16len", "json_size",
 ]

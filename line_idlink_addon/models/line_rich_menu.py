@@ -23,22 +23,6 @@ SIZE_PRESETS = {"full": (2500, 1686), "half": (2500, 843)}
 REPUBLISH_ENDPOINTS = ("createRichMenu", "deleteRichMenu")
 
 
-def format_errors(env, errors, areas=None):
-    """The core's ``[(property, message)]`` as lines a designer understands ("Area 3: ...")."""
-    _ = env._
-    lines = []
-    for prop, message in errors:
-        found = re.match(r"areas\[(\d+)\]\.?(.*)", prop)
-        if found:
-            index = int(found.group(1))
-            where = _("Area %(number)s", number=index + 1)
-            if areas is not None and index < len(areas) and areas[index].label:
-                where = f"{where} ({areas[index].label})"
-            prop = f"{where} {found.group(2)}".strip()
-        lines.append(f"{prop}: {message}")
-    return "\n".join(lines)
-
-
 class LineRichMenu(models.Model):
     """A rich menu designed in Odoo (image + areas) and its life on LINE.
 
@@ -94,6 +78,21 @@ class LineRichMenu(models.Model):
                                     help="LINE users this menu was last applied to.")
     rule_ids = fields.One2many("line.rich.menu.rule", "rich_menu_id", string="Rules")
 
+    @api.model
+    def _line_format_errors(self, errors, areas=None):
+        """The core's ``[(property, message)]`` as lines a designer understands ("Area 3: ...")."""
+        lines = []
+        for prop, message in errors:
+            found = re.match(r"areas\[(\d+)\]\.?(.*)", prop)
+            if found:
+                index = int(found.group(1))
+                where = _("Area %(number)s", number=index + 1)
+                if areas is not None and index < len(areas) and areas[index].label:
+                    where = f"{where} ({areas[index].label})"
+                prop = f"{where} {found.group(2)}".strip()
+            lines.append(f"{prop}: {message}")
+        return "\n".join(lines)
+
     # ---- COMPUTES AND CONSTRAINTS -------------------------------------------------------------
     @api.depends("size_preset")
     def _compute_size(self):
@@ -136,7 +135,7 @@ class LineRichMenu(models.Model):
             if errors:
                 raise ValidationError(_("The rich menu %(name)s cannot be used on LINE:\n%(errors)s",
                                         name=menu.name,
-                                        errors=format_errors(self.env, errors, menu.area_ids)))
+                                        errors=self._line_format_errors(errors, menu.area_ids)))
 
     @api.constrains("image", "width", "height")
     def _check_image(self):
@@ -149,7 +148,7 @@ class LineRichMenu(models.Model):
             except RichMenuInvalid as exc:
                 raise ValidationError(_("The image of the rich menu %(name)s is refused:\n"
                                         "%(errors)s", name=menu.name,
-                                        errors=format_errors(self.env, exc.errors))) from exc
+                                        errors=self._line_format_errors(exc.errors))) from exc
 
     @api.constrains("alias_id", "channel_id", "state")
     def _check_alias(self):
@@ -225,7 +224,8 @@ class LineRichMenu(models.Model):
                                           name=target.name)))
         if errors:
             raise UserError(_("The rich menu %(name)s cannot be published:\n%(errors)s",
-                              name=self.name, errors=format_errors(self.env, errors, self.area_ids)))
+                              name=self.name,
+                              errors=self._line_format_errors(errors, self.area_ids)))
         return spec, data
 
     def action_publish(self):

@@ -32,6 +32,7 @@ BUILDERS = {  # name -> (build(lang), SDK class)
     "link_done_anonymous": (lambda lang: message_builders.link_done(lang), TextMessage),
     "unlink_done": (lambda lang: message_builders.unlink_done(lang), TextMessage),
     "unlink_question": (lambda lang: message_builders.unlink_question(lang), TemplateMessage),
+    "unlink_kept": (lambda lang: message_builders.unlink_kept(lang), TextMessage),
     "orders": (lambda lang: flex_builders.order_list([ORDER] * 12, lang), FlexMessage),
     "orders_usd": (lambda lang: flex_builders.order_list([{**ORDER, "url": None}], lang, "USD"), FlexMessage),
     "balance": (lambda lang: flex_builders.balance(-1500, "JPY", date(2026, 11, 2), lang,
