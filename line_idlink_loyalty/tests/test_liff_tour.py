@@ -1,0 +1,36 @@
+from urllib.parse import quote
+
+from odoo.tests import HttpCase, tagged
+
+from .common import MOCK_SDK, LoyaltyLineCommon
+
+
+@tagged("post_install", "-at_install", "line_idlink")
+class TestLiffCardTour(LoyaltyLineCommon, HttpCase):
+    """The card page in Chromium: the LIFF SDK is the configured mock, the ID token a real one
+    from the emulator, verified by the server against the emulator's JWKS."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._loyalty_setup()
+
+    def setUp(self):
+        super().setUp()
+        self.emu = self.start_liff_emulator()
+        self.channel.liff_sdk_url = MOCK_SDK
+        self.aiko = self.emu.add_user("Aiko")
+        self.link(self.partner_a, self.aiko.user_id)
+
+    def card_url(self, line_user):
+        token = self.emu.login.liff_id_token(line_user)
+        return f"/line/liff/card/{self.channel.id}?liff_mock_id_token={quote(token, safe='')}"
+
+    def test_card_tour(self):
+        self.start_tour(self.card_url(self.aiko), "line_idlink_loyalty_liff_card")
+        self.partner_a.invalidate_recordset()
+        self.assertTrue(self.partner_a.line_card_opened_at)
+
+    def test_unlinked_tour(self):
+        stranger = self.emu.add_user("Stranger")
+        self.start_tour(self.card_url(stranger), "line_idlink_loyalty_liff_unlinked")
