@@ -46,7 +46,7 @@ registry.category("web_tour.tours").add("line_idlink_loyalty_liff_unlinked", {
         },
         {
             content: "No card is shown",
-            trigger: ".o_line_card_member.d-none",
+            trigger: ".o_line_liff_card:not(:has(.o_line_card_member:not(.d-none)))",
         },
     ],
 });
