@@ -84,25 +84,19 @@ class LineChannel(models.Model):
         self.ensure_one()
         return liff.verify_liff_token(self._line_liff_client(), id_token)
 
-    def _line_customer_lang(self, identity):
-        """The Odoo language of messages to ``identity`` (its LINE language when that language is
-        installed, else the current one)."""
-        code = "en_US" if identity._line_lang() == "en" else "ja_JP"
-        installed = dict(self.env["res.lang"].get_installed())
-        return code if code in installed else (self.env.lang or "en_US")
-
     # ---- CHAT (the base addon's extension API) ---------------------------------------------------
+    @api.model
     def _line_default_keywords(self):
         keywords = super()._line_default_keywords()
-        keywords["points"] = [_("Points"), "ポイント"]
-        keywords["member_card"] = [_("Member card"), "会員証"]
+        keywords["points"] = [_("ポイント")]
+        keywords["member_card"] = [_("会員証")]
         return keywords
 
     def _line_linked_menu_buttons(self):
         return super()._line_linked_menu_buttons() + [
-            {"preset": "points", "label": "ポイント", "sequence": 30,
+            {"preset": "points", "label": _("ポイント"), "sequence": 30,
              "tile": "line_idlink_loyalty/static/img/richmenu_tile_points.png"},
-            {"preset": "member_card", "label": "会員証", "sequence": 40,
+            {"preset": "member_card", "label": _("会員証"), "sequence": 40,
              "tile": "line_idlink_loyalty/static/img/richmenu_tile_member_card.png"},
         ]
 
@@ -110,7 +104,7 @@ class LineChannel(models.Model):
         if action in ("points", "member_card"):
             if not identity.linked:
                 return self._line_invite_to_link(run, event, identity)
-            channel = self.with_context(lang=self._line_customer_lang(identity))
+            channel = self.with_context(lang=self._line_chat_lang(identity))
             if action == "points":
                 run.reply(event, [channel._line_points_message(identity.partner_id)], identity)
                 return "points"
@@ -124,8 +118,8 @@ class LineChannel(models.Model):
         cards = self.env["loyalty.card"]._line_customer_cards(partner, self.company_id)
         labels = {"tier": _("Tier"), "expires": _("Valid until"),
                   "no_expiry": _("No expiry"), "details": _("Member card")}
-        message = points_answer(cards.with_context(lang=self.env.lang)._line_card_values(), labels,
-                                _("Your points"), self._line_liff_url())
+        values = cards.with_context(lang=self.env.lang)._line_card_values()
+        message = points_answer(values, labels, _("Your points"), self._line_liff_url())
         return message or {"type": "text", "text": _("You have no loyalty points yet.")}
 
     def _line_member_card_message(self, identity):

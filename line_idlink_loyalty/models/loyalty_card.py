@@ -87,7 +87,7 @@ class LoyaltyCard(models.Model):
         history = self.sudo().history_ids.filtered(
             lambda h: h.create_date and h.create_date >= self.env.cr.now())[:1]
         for identity in identities:
-            lang = identity.channel_id._line_customer_lang(identity)
+            lang = identity.channel_id._line_chat_lang(identity)
             card = self.sudo().with_context(lang=lang)
             text = card._line_points_notice_text(old_points, history.description)
             self.env["line.message"].sudo()._line_enqueue(

@@ -27,7 +27,7 @@ class ResPartner(models.Model):
         queued = self.env["line.message"]
         for identity in identities:
             channel = identity.channel_id
-            channel = channel.with_context(lang=channel._line_customer_lang(identity))
+            channel = channel.with_context(lang=channel._line_chat_lang(identity))
             message = channel._line_member_card_message(identity)
             queued |= self.env["line.message"].sudo()._line_enqueue(
                 identity.channel_id, identity.line_user_id, [message],

@@ -2,3 +2,4 @@ from . import test_liff_card
 from . import test_points_notice
 from . import test_send_member_card
 from . import test_liff_tour
+from . import test_chat_points

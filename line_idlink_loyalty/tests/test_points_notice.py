@@ -69,6 +69,6 @@ class TestPointsNotice(LoyaltyLineCommon, TransactionCase):
         self.env["res.lang"]._activate_lang("ja_JP")
         self.env["ir.module.module"]._load_module_terms(["line_idlink_loyalty"], ["ja_JP"],
                                                         overwrite=True)
-        self.identity_a.language = "ja"
+        self.partner_a.lang = "ja_JP"  # the customer's language (else their LINE language)
         self.card_a.points = 1500
         self.assertIn("残高", self.text_of(self.notices(self.card_a)))
