@@ -17,7 +17,8 @@
 # issued for (`aud`). LINE says: send the *token* to your server, never the decoded profile
 # (`liff.getDecodedIDToken()`, `liff.getProfile()`), because those are just JSON the page can write.
 #
-# **What the server must check**, and what happens without each check (all shown below):
+# **What can go wrong**: the server must check each point below, or a forged token gets a card
+# (each case runs below):
 #
 # - the algorithm is **ES256**, pinned before anything else: a token with `alg: none`, or an HS256
 #   token (web-login tokens are HS256, signed with the channel *secret*), must never be taken;
