@@ -205,3 +205,14 @@ for label, candidate in [("Aiko", token), ("Bunta (not linked)", emu.login.liff_
     print(f"{label:<20}", card_answer(candidate))
 assert card_answer(token)["status"] == "card"
 server.stop()
+
+# %% [markdown]
+# ## 6. In the product
+#
+# - Channel settings (`line_idlink_loyalty`): the **LIFF ID** (its endpoint URL is shown to copy
+#   into the LINE Developers console: `https://<odoo>/line/liff/card/<channel id>`) and the **LIFF
+#   SDK URL** (LINE's CDN `https://static.line-scdn.net/liff/edge/2/sdk.js` by default; an offline
+#   test points it at a stand-in such as `line_idlink_loyalty/static/tests/liff_mock_sdk.js`).
+# - The card page loads the SDK, posts the token to `/line/liff/card/<channel id>/data` and shows
+#   the answer; the member number is drawn by Odoo's `/report/barcode` route (Code 128 and QR).
+# - A verified opening is recorded on the customer (partner form: "Member card last opened").
