@@ -2,6 +2,8 @@ from urllib.parse import quote
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.line_idlink_addon.tests import test_screenshots as screens
+
 from .common import MOCK_SDK, LoyaltyLineCommon
 
 
@@ -27,7 +29,10 @@ class TestLiffCardTour(LoyaltyLineCommon, HttpCase):
         return f"/line/liff/card/{self.channel.id}?liff_mock_id_token={quote(token, safe='')}"
 
     def test_card_tour(self):
-        self.start_tour(self.card_url(self.aiko), "line_idlink_loyalty_liff_card")
+        """Also the README's screenshot (saved when LINE_IDLINK_SCREENSHOTS names a folder)."""
+        self.browser_size = "412x915"  # a phone: LINE's in-app browser
+        screens.TestScreens.capture(self, None, self.card_url(self.aiko),
+                                    "line_idlink_loyalty_liff_card", "odoo-liff-member-card.png")
         self.partner_a.invalidate_recordset()
         self.assertTrue(self.partner_a.line_card_opened_at)
 
