@@ -1,6 +1,9 @@
 import json
+from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase, tagged
+
+from odoo.addons.line_idlink_addon.tests import test_line_login as login_tests
 
 from line_idlink.emulator import start_emulator
 from line_idlink.emulator.clock import Clock
@@ -118,3 +121,61 @@ class TestLiffCard(LoyaltyLineCommon, HttpCase):
         self.assertNotIn("Aiko", page.text, "the page itself knows nobody")
         self.channel.liff_id = False
         self.assertEqual(self.url_open(f"/line/liff/card/{self.channel.id}").status_code, 404)
+
+
+@tagged("post_install", "-at_install", "line_idlink")
+class TestLiffCardLink(LoyaltyLineCommon, HttpCase):
+    """Not linked → "Link with LINE" (the base's LINE Login) → back to the card, linked."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._loyalty_setup()
+
+    def setUp(self):
+        super().setUp()
+        self.emu = self.start_liff_emulator()
+        self.chika = self.emu.add_user("Chika")
+        self.card = f"/line/liff/card/{self.channel.id}"
+
+    def follow_to_line(self):
+        """The card's link button, as the browser follows it, up to LINE's consent screen."""
+        response = self.url_open(f"{self.card}/link", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        start = urlsplit(response.headers["Location"])
+        response = self.url_open(f"{start.path}?{start.query}", allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        return response.headers["Location"]
+
+    callback = login_tests.LineLoginMixin.callback
+
+    def test_logged_in_customer_links_and_comes_back_to_the_card(self):
+        self.authenticate("line_portal_b", "line_portal_b")
+        token = self.emu.login.liff_id_token(self.chika)
+        self.assertEqual(self.card_data(token)["status"], "not_linked")
+        response = self.callback(self.emu.login.authorize(self.chika, self.follow_to_line()))
+        self.assertEqual(response.status_code, 303, response.text[:300])
+        self.assertEqual(urlsplit(response.headers["Location"]).path, self.card,
+                         "back to the card, not to /my/line")
+        answer = self.card_data(token)
+        self.assertEqual(answer["status"], "card")
+        self.assertEqual(answer["name"], "Bunta Customer")
+        self.assertEqual([c["code"] for c in answer["cards"]], ["LINE-B-0002"])
+
+    def test_visitor_logs_in_confirms_and_comes_back_to_the_card(self):
+        self.authenticate(None, None)
+        response = self.callback(self.emu.login.authorize(self.chika, self.follow_to_line()))
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("not linked to an account here yet", response.text)
+        login_page = self.url_open("/web/login?redirect=/line/login/pending")
+        response = self.url_open("/web/login", data={
+            "login": "line_portal_b", "password": "line_portal_b",
+            "redirect": "/line/login/pending", "csrf_token": self.csrf_from(login_page.text)},
+            allow_redirects=False)
+        login_tests.LineLoginMixin.adopt_session(self, response)
+        page = self.url_open("/line/login/pending")
+        response = self.url_open("/line/login/pending/confirm",
+                                 data={"csrf_token": self.csrf_from(page.text)})
+        self.assertTrue(response.url.endswith(self.card), response.url)
+        answer = self.card_data(self.emu.login.liff_id_token(self.chika))
+        self.assertEqual(answer["name"], "Bunta Customer")

@@ -34,8 +34,8 @@
             tier.textContent = card.tier || "";
             tier.classList.toggle("d-none", !card.tier);
             $(".o_line_card_number", node).textContent = card.code;
-            const expiry = $(".o_line_card_expiry", node);
-            expiry.textContent = card.expiration_date || expiry.dataset.none;
+            $(".o_line_card_expiry", node).textContent =
+                card.expiration_date || $(".o_line_card_no_expiry").textContent;
             $(".o_line_card_barcode", node).src = card.barcode_url;
             $(".o_line_card_qr", node).src = card.qr_url;
             list.appendChild(node);
