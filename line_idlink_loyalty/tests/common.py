@@ -11,6 +11,11 @@ class LoyaltyLineCommon(LineCommon):
     a program with tiers and an eWallet; helpers for LIFF ID tokens from the emulator."""
 
     @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._loyalty_setup()
+
+    @classmethod
     def _loyalty_setup(cls):
         cls._line_setup()
         cls.program = cls.env["loyalty.program"].create({
@@ -45,6 +50,13 @@ class LoyaltyLineCommon(LineCommon):
         emu = self.start_line_emulator(real_clock=True, **options)
         self.channel.write({"liff_id": emu.config.liff_id})
         return emu
+
+    def start_with_linked_aiko(self):
+        """The LIFF emulator (``self.emu``) and its user Aiko (``self.aiko``) linked to the
+        customer Aiko."""
+        self.emu = self.start_liff_emulator()
+        self.aiko = self.emu.add_user("Aiko")
+        self.link(self.partner_a, self.aiko.user_id)
 
     def card_data(self, token, channel=None):
         channel = channel or self.channel

@@ -20,11 +20,6 @@ WARM_UP = 5
 @tagged("-standard", "-at_install", "post_install", "line_idlink_bench")
 class BenchLiffCard(LoyaltyLineCommon, HttpCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._loyalty_setup()
-
     def _time(self, call):
         for _i in range(WARM_UP):
             call()
@@ -38,10 +33,9 @@ class BenchLiffCard(LoyaltyLineCommon, HttpCase):
                 "p95": durations[int(0.95 * (len(durations) - 1))]}
 
     def test_bench_liff_card(self):
-        emu = self.start_liff_emulator()
-        aiko = emu.add_user("Aiko")
-        self.link(self.partner_a, aiko.user_id)
-        token = emu.login.liff_id_token(aiko)
+        self.start_with_linked_aiko()
+        emu = self.emu
+        token = emu.login.liff_id_token(self.aiko)
         page_url = f"/line/liff/card/{self.channel.id}"
 
         def page():

@@ -13,11 +13,6 @@ from .common import LoyaltyLineCommon
 @tagged("post_install", "-at_install", "line_idlink")
 class TestChatPoints(LoyaltyLineCommon, HttpCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._loyalty_setup()
-
     def setUp(self):
         super().setUp()
         self.emu = self.start_line_emulator()

@@ -16,16 +16,9 @@ class TestLiffCard(LoyaltyLineCommon, HttpCase):
     """The LIFF member card's server side, through the real server: the ID token comes from the
     emulator (ES256, its JWKS served at /oauth2/v2.1/certs) and is posted as the page posts it."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._loyalty_setup()
-
     def setUp(self):
         super().setUp()
-        self.emu = self.start_liff_emulator()
-        self.aiko = self.emu.add_user("Aiko")
-        self.link(self.partner_a, self.aiko.user_id)
+        self.start_with_linked_aiko()
 
     def assertNothingShown(self, answer):
         self.assertEqual(answer["status"], "refused")
@@ -126,11 +119,6 @@ class TestLiffCard(LoyaltyLineCommon, HttpCase):
 @tagged("post_install", "-at_install", "line_idlink")
 class TestLiffCardLink(LoyaltyLineCommon, HttpCase):
     """Not linked → "Link with LINE" (the base's LINE Login) → back to the card, linked."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._loyalty_setup()
 
     def setUp(self):
         super().setUp()

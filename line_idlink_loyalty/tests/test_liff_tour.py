@@ -12,17 +12,10 @@ class TestLiffCardTour(LoyaltyLineCommon, HttpCase):
     """The card page in Chromium: the LIFF SDK is the configured mock, the ID token a real one
     from the emulator, verified by the server against the emulator's JWKS."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._loyalty_setup()
-
     def setUp(self):
         super().setUp()
-        self.emu = self.start_liff_emulator()
+        self.start_with_linked_aiko()
         self.channel.liff_sdk_url = MOCK_SDK
-        self.aiko = self.emu.add_user("Aiko")
-        self.link(self.partner_a, self.aiko.user_id)
 
     def card_url(self, line_user):
         token = self.emu.login.liff_id_token(line_user)

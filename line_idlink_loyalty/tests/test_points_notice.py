@@ -13,7 +13,6 @@ class TestPointsNotice(LoyaltyLineCommon, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._loyalty_setup()
         cls.aiko_id = "U" + "a" * 32
         cls.identity_a = cls.link(cls.partner_a, cls.aiko_id)
 

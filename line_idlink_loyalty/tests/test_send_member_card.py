@@ -12,7 +12,6 @@ class TestSendMemberCard(LoyaltyLineCommon, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._loyalty_setup()
         cls.channel.liff_id = "1650000001-CardApp1"
         cls.aiko_id = "U" + "a" * 32
         cls.link(cls.partner_a, cls.aiko_id)
