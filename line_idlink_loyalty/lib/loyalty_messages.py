@@ -2,7 +2,8 @@
 the program's own point name, tier, expiry). Labels come translated from the caller (Odoo's
 ``_()`` in the customer's language); sizes follow the core's limits."""
 
-from line_idlink import messages
+from line_idlink import message_builders
+from line_idlink.texts import ALT_TEXT_MAX, FLEX_LABEL_MAX
 
 MUTED = "#888888"
 CAROUSEL_MAX = 12  # LINE: at most 12 bubbles in a carousel
@@ -34,8 +35,8 @@ def card_bubble(card, labels, url=None):
     if url:
         bubble["footer"] = {"type": "box", "layout": "vertical", "contents": [{
             "type": "button", "style": "link", "height": "sm",
-            "action": messages.uri_action(labels["details"], url,
-                                          label_max=messages.FLEX_LABEL_MAX)}]}
+            "action": message_builders.uri_action(labels["details"], url,
+                                                  label_max=FLEX_LABEL_MAX)}]}
     return bubble
 
 
@@ -45,5 +46,5 @@ def points_answer(cards, labels, alt_text, url=None):
     if not cards:
         return None
     contents = {"type": "carousel", "contents": [card_bubble(c, labels, url) for c in cards]}
-    alt = alt_text[:messages.ALT_TEXT_MAX]
+    alt = alt_text[:ALT_TEXT_MAX]
     return {"type": "flex", "altText": alt, "contents": contents}

@@ -6,10 +6,7 @@ from odoo.exceptions import ValidationError
 from ..lib import liff
 from ..lib.loyalty_messages import points_answer
 
-try:  # the core's module names after the layout move of issue 9
-    from line_idlink import flex_builders
-except ImportError:  # pragma: no cover - before it
-    from line_idlink import messages_flex as flex_builders
+from line_idlink import flex_builders
 
 LIFF_SDK_CDN = "https://static.line-scdn.net/liff/edge/2/sdk.js"
 LIFF_ID = re.compile(r"^[0-9]{6,20}-[A-Za-z0-9]{4,20}$")

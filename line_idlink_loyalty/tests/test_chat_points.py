@@ -5,7 +5,7 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
-from line_idlink import messages
+from line_idlink import message_builders
 
 from .common import LoyaltyLineCommon
 
@@ -78,7 +78,7 @@ class TestChatPoints(LoyaltyLineCommon, HttpCase):
         stranger.postback("action=points")
         stranger.say("会員証")
         self.deliver()
-        invitation = messages.link_first("ja")
+        invitation = message_builders.link_first("ja")
         self.assertEqual([e["message"] for e in stranger.inbox], [invitation, invitation])
 
     def test_member_card_answer(self):

@@ -5,8 +5,8 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.line_idlink_addon.tests import test_line_login as login_tests
 
-from line_idlink.emulator import start_emulator
-from line_idlink.emulator.clock import Clock
+from line_emulator import start_emulator
+from line_emulator.clock import Clock
 
 from .common import LoyaltyLineCommon
 

@@ -41,7 +41,7 @@ import requests
 from jwt.algorithms import ECAlgorithm
 
 import nbhelpers as nb
-from line_idlink.emulator import start_emulator
+from line_emulator import start_emulator
 from line_idlink.login import IdTokenError, LoginClient
 
 nb.quiet()
