@@ -5,6 +5,8 @@ import json
 
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.line_idlink_addon.tests import test_message_queue as queue_tests
+
 from line_idlink import message_builders
 
 from .common import LoyaltyLineCommon
@@ -95,3 +97,22 @@ class TestChatPoints(LoyaltyLineCommon, HttpCase):
         self.assertIn("member_card", presets)
         buttons = [b.get("preset") for b in self.channel._line_linked_menu_buttons()]
         self.assertLess(buttons.index("points"), buttons.index("member_card"))
+
+    def test_points_notice_reaches_line_once(self):
+        """Staff change Aiko's points: LINE receives one push (the queue's cron), never two;
+        Bunta, whose points did not change, receives nothing."""
+        forget = queue_tests.TestMessageQueue.forget_rate_limit_slots
+        forget(self)
+        self.addCleanup(forget, self)
+        self.env["loyalty.card.update.balance"].create({
+            "card_id": self.card_a.id, "new_balance": 1400,
+            "description": "Store visit"}).action_update_card_point()
+        self.assertFalse(self.aiko.inbox, "nothing reaches LINE before the queue runs")
+        for _run in range(2):
+            self.env.ref("line_idlink_addon.ir_cron_line_message_queue").method_direct_trigger()
+        [notice] = [entry["message"]["text"] for entry in self.aiko.inbox]
+        self.assertIn("+150 pt", notice)
+        self.assertIn("1400 pt", notice)
+        self.assertIn("Store visit", notice)
+        self.assertEqual(len(self.emu.requests_for("pushMessage")), 1)
+        self.assertFalse(self.bunta.inbox)
