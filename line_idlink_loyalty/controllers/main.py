@@ -35,7 +35,25 @@ class LineLiffCard(http.Controller):
 
     def _liff_channel(self, channel_id):
         channel = request.env["line.channel"].sudo().browse(channel_id).exists()
-        return channel if channel and channel._line_liff_ready() else None
+        channel = channel if channel and channel._line_liff_ready() else None
+        if channel:
+            self._liff_lang()
+        return channel
+
+    @staticmethod
+    def _liff_lang():
+        """A visitor in LINE is not logged in to Odoo: the page speaks the language of the phone
+        (the browser's Accept-Language, as LINE's in-app browser sends it) when Odoo has it
+        installed, else Odoo's default for the visitor."""
+        if not request.env.user._is_public():
+            return
+        installed = [code for code, _name in request.env["res.lang"].get_installed()]
+        by_tag = {code.replace("_", "-"): code for code in installed}
+        by_tag.update({code.split("_")[0]: code for code in installed
+                       if code.split("_")[0] not in by_tag})
+        best = request.httprequest.accept_languages.best_match(list(by_tag))
+        if best and by_tag[best] != request.env.lang:
+            request.update_context(lang=by_tag[best])
 
     @http.route("/line/liff/card/<int:channel_id>", type="http", auth="public", methods=["GET"],
                 sitemap=False)

@@ -167,3 +167,26 @@ class TestLiffCardLink(LoyaltyLineCommon, HttpCase):
         self.assertTrue(response.url.endswith(self.card), response.url)
         answer = self.card_data(self.emu.login.liff_id_token(self.chika))
         self.assertEqual(answer["name"], "Bunta Customer")
+
+
+@tagged("post_install", "-at_install", "line_idlink")
+class TestLiffCardLanguage(LoyaltyLineCommon, HttpCase):
+    """The card speaks the phone's language (Accept-Language) when Odoo has it installed."""
+
+    def test_japanese_phone_gets_a_japanese_card(self):
+        self.start_with_linked_aiko()
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_idlink_loyalty"], ["ja_JP"],
+                                                        overwrite=True)
+        self.env.flush_all()
+        page = self.url_open(f"/line/liff/card/{self.channel.id}",
+                             headers={"Accept-Language": "ja-JP,ja;q=0.9,en;q=0.5"})
+        self.assertIn("会員番号", page.text)
+        self.assertIn("LINEで連携する", page.text)
+        english = self.url_open(f"/line/liff/card/{self.channel.id}",
+                                headers={"Accept-Language": "en-US,en;q=0.9"})
+        self.assertIn("Member number", english.text)
+        refused = self.make_jsonrpc_request(
+            f"/line/liff/card/{self.channel.id}/data", {"id_token": "x"},
+            headers={"Accept-Language": "ja"})
+        self.assertIn("LINEアカウントを確認できませんでした", refused["message"])
