@@ -52,7 +52,7 @@ class LoyaltyCard(models.Model):
                                                                     card.expiration_date),
         } for card in self]
 
-    # ---- POINTS NOTICES ---------------------------------------------------------------------------
+    # ---- POINTS NOTICES ------------------------------------------------------------------------
     def write(self, vals):
         watch = "points" in vals and not self.env.context.get(NO_NOTICE)
         before = {card.id: card.points for card in self} if watch else {}

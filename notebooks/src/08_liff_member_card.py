@@ -65,9 +65,9 @@ print("LIFF URL:           https://liff.line.me/" + emu.config.liff_id)
 # ```
 #
 # The emulator issues the same kind of token to its simulated user Aiko
-# (`emu.login.liff_id_token`, what `liff.getIDToken()` returns inside LINE). A JWT is three Base64URL
-# parts: header, claims, signature. ECDSA signatures differ on every signing, so only the first two
-# are printed.
+# (`emu.login.liff_id_token`, what `liff.getIDToken()` returns inside LINE). A JWT is three
+# Base64URL parts: header, claims, signature. ECDSA signatures differ on every signing, so only
+# the first two are printed.
 
 # %%
 aiko = emu.add_user("Aiko")

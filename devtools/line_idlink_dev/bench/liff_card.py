@@ -1,11 +1,11 @@
 """``liff-card``: the LIFF member card's server time in Odoo (the loyalty bridge).
 
 Needs an Odoo 18.0 installation (``ODOO_SRC``/``ODOO_PY``, as ``richmenu``). Runs the addon's
-measurement ``line_idlink_loyalty/tests/test_bench_liff_card.py`` through ``scripts/odoo-test`` (test
-tag ``line_idlink_bench``, which the standard tests never select): Odoo's real HTTP server and
-the emulator in process; the card page (GET) and its verified data (POST of an emulator-issued
-LIFF ID token, warm JWKS) are timed over localhost, so the figures include the client's round
-trip (they are an upper bound of the server time). Target: ≤ 150 ms each.
+measurement ``line_idlink_loyalty/tests/test_bench_liff_card.py`` through ``scripts/odoo-test``
+(test tag ``line_idlink_bench``, which the standard tests never select): Odoo's real HTTP
+server and the emulator in process; the card page (GET) and its verified data (POST of an
+emulator-issued LIFF ID token, warm JWKS) are timed over localhost, so the figures include the
+client's round trip (they are an upper bound of the server time). Target: ≤ 150 ms each.
 """
 
 import json
