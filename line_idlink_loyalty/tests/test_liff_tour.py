@@ -29,6 +29,12 @@ class TestLiffCardTour(LoyaltyLineCommon, HttpCase):
         self.partner_a.invalidate_recordset()
         self.assertTrue(self.partner_a.line_card_opened_at)
 
+    def test_external_browser_tour(self):
+        """A desktop browser without a LINE session: liff.login(), back to the card."""
+        self.browser_size = "1366x768"
+        self.start_tour(f"/line/liff/card/{self.channel.id}?liff_mock_id_token=",
+                        "line_idlink_loyalty_liff_external")
+
     def test_unlinked_tour(self):
         stranger = self.emu.add_user("Stranger")
         self.start_tour(self.card_url(stranger), "line_idlink_loyalty_liff_unlinked")

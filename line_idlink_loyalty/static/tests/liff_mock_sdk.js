@@ -4,7 +4,8 @@
  *
  * The ID token is a real one, issued by the LINE emulator (the test asks it for one) and given
  * to the page as the query parameter `liff_mock_id_token` (kept in sessionStorage so that it
- * survives navigation, as LINE's session does). Without a token the user is "not logged in".
+ * survives navigation, as LINE's session does); an empty `liff_mock_id_token=` logs out. Without
+ * a token the user is "not logged in" and liff.login() records its redirectUri on <body>.
  * Implemented: liff.init, liff.ready, liff.isLoggedIn, liff.getIDToken, liff.login,
  * liff.logout, liff.isInClient, liff.getOS, liff.id.
  */
@@ -14,6 +15,8 @@
     const params = new URLSearchParams(window.location.search);
     if (params.get(KEY)) {
         window.sessionStorage.setItem(KEY, params.get(KEY));
+    } else if (params.has(KEY)) {  // `?liff_mock_id_token=`: logged out (an external browser)
+        window.sessionStorage.removeItem(KEY);
     }
     let resolveReady;
     const token = () => window.sessionStorage.getItem(KEY);
@@ -34,7 +37,7 @@
         login(config) {
             // the real SDK goes to LINE Login and back to redirectUri; the mock records it
             liff.loginCalls.push(config || {});
-            document.documentElement.dataset.liffMockLogin = "1";
+            document.body.dataset.liffMockLogin = (config && config.redirectUri) || "";
         },
         logout() {
             window.sessionStorage.removeItem(KEY);

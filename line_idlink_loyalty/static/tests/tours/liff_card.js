@@ -37,6 +37,21 @@ registry.category("web_tour.tours").add("line_idlink_loyalty_liff_card", {
     ],
 });
 
+// An external browser without a LINE session: the page asks LIFF to log in with LINE and to
+// come back to this very page (the deep link survives the login).
+registry.category("web_tour.tours").add("line_idlink_loyalty_liff_external", {
+    steps: () => [
+        {
+            content: "liff.login() was called with the card page as redirectUri",
+            trigger: "body[data-liff-mock-login*='/line/liff/card/']",
+        },
+        {
+            content: "Nothing about anyone is shown",
+            trigger: ".o_line_liff_card:not(:has(.o_line_card_member:not(.d-none)))",
+        },
+    ],
+});
+
 // A LINE user who is not linked: no card, the button to link with LINE Login.
 registry.category("web_tour.tours").add("line_idlink_loyalty_liff_unlinked", {
     steps: () => [
