@@ -220,9 +220,11 @@ class JsonCampaignStore:
 def inbox_counts(emu, api=None):
     """userId -> number of messages delivered (optionally only through one API)."""
     counts = collections.Counter()
-    for record in emu.messaging.deliveries:
-        if api is None or record["api"] == api:
-            counts[record["userId"]] += len(record["messageIds"])
+    for send in emu.messaging.deliveries.sends:  # one per request: no record built per recipient
+        if api is None or send.api == api:
+            per_user = len(send.messages)
+            for user_id in send.recipients:
+                counts[user_id] += per_user
     return counts
 
 

@@ -28,12 +28,15 @@ Undocumented behaviour chosen here
 - A request body over 2 MB is a 413 ``{"message": "The request body exceeds 2 MB"}``.
 """
 
+import collections
 import re
 from datetime import datetime, timedelta, timezone
 
 from . import errors
 from .errors import LineError, invalid
 from .limits import validate_messages
+from .message_store import Deliveries, Send
+from .state import FRIEND
 from .routing import route
 
 JST = timezone(timedelta(hours=9))
@@ -63,8 +66,10 @@ class MessagingState:
         self.emu = emu
         self.reply_tokens = {}  # token -> {"userId", "eventMs", "expires", "used"}
         self.link_tokens = {}  # token -> {"userId", "expires", "used"}
-        # One record per (request, recipient): what quota, sent counts and statistics count.
-        self.deliveries = []  # {"api", "requestId", "userId", "messageIds", "unit", "time", ...}
+        # One record per (request, recipient): what quota, sent counts and statistics count,
+        # {"api", "requestId", "userId", "messageIds", "unit", "time", ...} when read.
+        self.deliveries = Deliveries()
+        self.usage = collections.Counter()  # "yyyyMM" (UTC+9) -> messages counted in the quota
         self.units = {}  # "yyyyMM" (UTC+9) -> aggregation unit names in first-use order
         self.narrowcasts = {}  # requestId -> job, see narrowcast.py
         self.audiences = AudienceState(emu)
@@ -151,40 +156,35 @@ class MessagingState:
             # Only reply and push answer with sentMessages: for multicast, narrowcast and
             # broadcast nobody ever sees a quote token, so none is drawn for them.
             sent = sent or self.new_sent_messages(messages, quote_tokens=False)
-            self._record(user_id, api, messages, request_id, [entry["id"] for entry in sent],
-                         unit, notification_disabled, self.emu.clock.now())
+            self._store(Send(api, request_id, messages, [user_id],
+                             [entry["id"] for entry in sent], unit, notification_disabled,
+                             self.emu.clock.now()))
             return sent
 
     def deliver_many(self, user_ids, api, messages, request_id, *, unit=None,
                      notification_disabled=False):
-        """:meth:`deliver` to many users in one go (multicast, broadcast, narrowcast): the lock,
-        the clock and the id generator are taken once per request, not once per recipient."""
+        """:meth:`deliver` to many users in one go (multicast, broadcast, narrowcast): the
+        request is stored once, each inbox gets a reference to it (see :mod:`.message_store`)."""
         with self.emu.locked():
-            message_ids = iter(self.emu.ids.message_ids(len(user_ids) * len(messages)))
-            now = self.emu.clock.now()
-            for user_id in user_ids:
-                self._record(user_id, api, messages, request_id,
-                             [next(message_ids) for _ in messages], unit, notification_disabled,
-                             now)
+            message_ids = self.emu.ids.message_ids(len(user_ids) * len(messages))
+            self._store(Send(api, request_id, messages, list(user_ids), message_ids, unit,
+                             notification_disabled, self.emu.clock.now()))
 
-    def _record(self, user_id, api, messages, request_id, message_ids, unit,
-                notification_disabled, now):
-        user = self.emu.users.get(user_id)
-        if user is not None:
-            now_ms = int(round(now * 1000))
-            for message, message_id in zip(messages, message_ids):
-                user.inbox.append({"api": api, "message": message, "requestId": request_id,
-                                   "messageId": message_id, "timestamp": now_ms})
-        self.deliveries.append({
-            "api": api, "requestId": request_id, "userId": user_id, "messageIds": message_ids,
-            "unit": unit, "notificationDisabled": bool(notification_disabled), "time": now,
-        })
+    def _store(self, send):
+        users = self.emu.users
+        refs = send.refs
+        for user_id in send.recipients:
+            user = users.get(user_id)
+            if user is not None:
+                user.inbox.refs.extend(refs)
+        self.deliveries.add(send)
+        if send.api in QUOTA_APIS:
+            self.usage[jst_date(send.time)[:6]] += len(send.recipients)
 
     # Quota --------------------------------------------------------------------------------
     def usage_this_month(self):
-        month = jst_date(self.emu.clock.now())[:6]
-        return sum(1 for d in self.deliveries
-                   if d["api"] in QUOTA_APIS and jst_date(d["time"])[:6] == month)
+        """Messages counted against the quota this month: one per recipient delivered to."""
+        return self.usage[jst_date(self.emu.clock.now())[:6]]
 
     def remaining_quota(self):
         """Messages left this month (narrowcast reservations included), None when unlimited."""
@@ -247,6 +247,15 @@ def common_errors(body, units=False):
                     found.append((f"customAggregationUnits[{i}]",
                                   "must match ^[a-zA-Z0-9_]{1,30}$"))
     return found
+
+
+def _all_user_ids(values):
+    """True when every value is a string shaped like a userId (the common case, checked at C
+    speed); the caller then lists the culprits only when it is False."""
+    try:
+        return all(map(USER_ID.match, values))
+    except TypeError:  # a value that is not a string
+        return False
 
 
 def _unit(body):
@@ -313,13 +322,18 @@ def multicast(call):
     else:
         if not 1 <= len(to) <= MULTICAST_MAX:
             problems.insert(0, ("to", f"Size must be between 1 and {MULTICAST_MAX}"))
-        problems += [(f"to[{i}]", "must be a user ID (U followed by 32 hex digits)")
-                     for i, uid in enumerate(to)
-                     if not isinstance(uid, str) or not USER_ID.match(uid)]
+        if not _all_user_ids(to):
+            problems += [(f"to[{i}]", "must be a user ID (U followed by 32 hex digits)")
+                         for i, uid in enumerate(to)
+                         if not isinstance(uid, str) or not USER_ID.match(uid)]
     if problems:
         raise invalid(problems)
     state = call.emu.messaging
-    recipients = [uid for uid in dict.fromkeys(to) if state.can_push_to(call.emu.users.get(uid))]
+    users, can_push_to = call.emu.users, state.can_push_to
+    # Friends first (one comparison each), others through the full rule; each user's own id
+    # string is kept, not the request's copy.
+    recipients = [user.user_id for user in map(users.get, dict.fromkeys(to))
+                  if user is not None and (user.friendship == FRIEND or can_push_to(user))]
     state.check_quota(len(recipients))
     _send_to_many(call, body, "multicast", recipients, unit=state.use_unit(_unit(body)))
     return 200, {}

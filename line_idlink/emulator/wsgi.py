@@ -53,6 +53,11 @@ class Call:
                 raise LineError(400, "The request body must be a JSON object")
         return self._json
 
+    @property
+    def parsed_json(self):
+        """The JSON body if a handler has parsed it (and it was an object), else None."""
+        return self._json
+
     def form(self):
         return self.request.form
 
@@ -262,7 +267,7 @@ class EmulatorApp:
             "fault": fault,
         }
         if emu.log_bodies:
-            entry["body"] = _loggable_body(call.request)
+            entry["body"] = _loggable_body(call)
         if call.route.auth != "control":
             emu.request_log.append(entry)
 
@@ -296,20 +301,42 @@ def is_secret_field(name):
 
 
 def mask_secrets(value):
-    """A copy of a decoded body with the value of every credential field replaced by ``***``."""
+    """A decoded body with the value of every credential field replaced by ``***``: copied
+    where something is masked, the same objects where nothing is (the log keeps a reference to
+    the parsed body instead of a deep copy; nothing may mutate it)."""
     if isinstance(value, dict):
-        return {key: (MASK if is_secret_field(key) and item not in (None, "")
-                      else mask_secrets(item)) for key, item in value.items()}
+        masked = None
+        for key, item in value.items():
+            if is_secret_field(key) and item not in (None, ""):
+                new = MASK
+            elif isinstance(item, (dict, list)):
+                new = mask_secrets(item)
+            else:
+                continue
+            if new is not item:
+                masked = masked if masked is not None else dict(value)
+                masked[key] = new
+        return value if masked is None else masked
     if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
+        masked = None
+        for index, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                new = mask_secrets(item)
+                if new is not item:
+                    masked = masked if masked is not None else list(value)
+                    masked[index] = new
+        return value if masked is None else masked
     return value
 
 
-def _loggable_body(request):
+def _loggable_body(call):
+    request = call.request
     ctype = request.mimetype or ""
     if ctype == "application/x-www-form-urlencoded":
         # Read through request.form: once a handler parsed the form, get_data() is empty.
         return mask_secrets(dict(request.form.items())) or None
+    if ctype == "application/json" and call.parsed_json is not None:
+        return mask_secrets(call.parsed_json)  # what the handler parsed: not parsed again
     raw = request.get_data(cache=True)
     if not raw:
         return None
