@@ -4,8 +4,8 @@ import logging
 
 from werkzeug.serving import WSGIRequestHandler
 
-from .core import Emulator
-from .wsgi_server import KeepAliveServer
+from .emulator import Emulator
+from .http_server import KeepAliveServer
 
 
 class QuietHandler(WSGIRequestHandler):

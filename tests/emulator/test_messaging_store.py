@@ -10,7 +10,7 @@ import uuid
 import requests
 from linebot.v3 import messaging as msg
 
-from line_idlink.emulator.wsgi import MASK, mask_secrets
+from line_emulator.app import MASK, mask_secrets
 from messaging_support import api, friends, raw, text  # noqa: F401
 
 
