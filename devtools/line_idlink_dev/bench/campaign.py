@@ -99,13 +99,17 @@ def _separate_process(n):
         times = child.arrival_times("multicast")
         per_request, wall_rate, statuses = (_saturate(child) if len(child.user_ids) >=
                                             MULTICAST_MAX else (0.0, 0.0, {}))
-    rate = sustained_rate(times) * MULTICAST_MAX
+    # Fewer requests than one window (a tiny run): the send phase's rate is all there is
+    rate = (sustained_rate(times) * MULTICAST_MAX if len(times) > WINDOW_COUNT
+            else n / send.seconds)
     capacity = MULTICAST_MAX / per_request if per_request else 0.0
     rows = [
-        table.ratio_at_least("client dispatch rate (sustained)", rate, CEILING, TARGET_RATIO,
-                             "recipients/s", "ceiling 200 req/s × 500"),
+        table.ratio_at_least("dispatch rate (send phase)", rate, CEILING, TARGET_RATIO,
+                             "recipients/s", "ceiling 200 req/s × 500; sustained, after the "
+                             "first window; emulator in its own process"),
         table.ratio_at_least("emulator capacity on one core", capacity, CEILING,
-                             CAPACITY_TARGET, "recipients/s", "ceiling 200 req/s × 500"),
+                             CAPACITY_TARGET, "recipients/s",
+                             "ceiling; its CPU per multicast of 500, limit lifted"),
         table.at_most("  emulator CPU per multicast of 500", per_request * 1000,
                       1000 / (CAPACITY_TARGET * MULTICAST_PER_SECOND), "ms"),
         table.info("  saturated: requests/s on this machine (wall)", wall_rate, "req/s"),
@@ -145,8 +149,9 @@ def _same_process(n):
     duplicates = sum(c - 1 for c in counts.values() if c > 1)
     lost = n - sum(1 for u in user_ids if counts.get(u))
     return [
-        table.ratio_at_least("same process: client dispatch rate (sustained)",
-                             sustained_rate(times) * MULTICAST_MAX, CEILING, TARGET_RATIO,
+        table.ratio_at_least("same process: dispatch rate (send phase)",
+                             sustained_rate(times) * MULTICAST_MAX if len(times) > WINDOW_COUNT
+                             else n / send.seconds, CEILING, TARGET_RATIO,
                              "recipients/s", "ceiling; emulator shares our process and GIL"),
         table.info("  send phase wall time", send.seconds, "s"),
         table.info("  process CPU (ours + emulator)", cpu, "s"),
