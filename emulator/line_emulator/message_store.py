@@ -28,7 +28,7 @@ class Send:
     """
 
     __slots__ = ("api", "request_id", "messages", "recipients", "message_ids", "unit",
-                 "notification_disabled", "time", "timestamp", "refs", "_position")
+                 "notification_disabled", "time", "timestamp", "refs")
 
     def __init__(self, api, request_id, messages, recipients, message_ids, unit,
                  notification_disabled, time):
@@ -44,15 +44,11 @@ class Send:
         self.timestamp = int(round(time * 1000))
         # What an inbox stores per message received: (this send, message index), made once.
         self.refs = [(self, j) for j in range(len(messages))]
-        self._position = None
 
     def position(self, user_id):
-        """The index of ``user_id`` among the recipients (looked up once, on first read)."""
-        if len(self.recipients) == 1:
-            return 0
-        if self._position is None:
-            self._position = {uid: k for k, uid in enumerate(self.recipients)}
-        return self._position[user_id]
+        """The index of ``user_id`` among the recipients: a scan at C speed (the recipients hold
+        the users' own id strings, so it mostly compares identities), no index kept per send."""
+        return self.recipients.index(user_id) if len(self.recipients) > 1 else 0
 
     def message_id(self, k, j):
         return str(self.message_ids[k * len(self.messages) + j])
