@@ -128,3 +128,13 @@ def test_the_core_wheel_holds_the_core_only(tmp_path):
     names = sorted(re.match(r"[A-Za-z0-9_.-]+", r).group().lower() for r in requires)
     assert names == ["line-bot-sdk", "pyjwt", "requests"], requires
     assert any(r.startswith("pyjwt[crypto]") for r in requires)
+
+
+def test_the_emulator_and_the_core_enforce_the_same_rate_limit_table():
+    """LINE's published table lives twice, since neither distribution depends on the other: the
+    core's client-side limiter and the emulator's server side must not drift apart."""
+    from line_emulator import throttling as server
+    from line_idlink import ratelimit as client
+
+    assert server.LINE_LIMITS == client.LINE_LIMITS
+    assert server.DEFAULT_LIMIT == client.DEFAULT_LIMIT
