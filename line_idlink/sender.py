@@ -158,6 +158,20 @@ class RecipientResult:
     error: Exception | None = None
 
 
+class MulticastBody(MulticastRequest):
+    """The SDK's MulticastRequest with a ``to_dict`` that copies the userIds list as it is:
+    pydantic's ``.dict()`` walks the 500 strings one by one, the largest share of our CPU per
+    multicast (the JSON sent is the same; a test compares them)."""
+
+    def to_dict(self):
+        data = {"messages": [message.to_dict() for message in self.messages], "to": list(self.to)}
+        if self.notification_disabled is not None:
+            data["notificationDisabled"] = self.notification_disabled
+        if self.custom_aggregation_units is not None:
+            data["customAggregationUnits"] = list(self.custom_aggregation_units)
+        return data
+
+
 # The sender --------------------------------------------------------------------------------------
 class Sender:
     """Push, multicast and reply through one channel with retry keys, backoff and rate limiting.
@@ -218,10 +232,11 @@ class Sender:
         units = check_aggregation_unit(aggregation_unit)
         _check_flag(notification_disabled)
         # Every field is checked above (the messages are SDK models already), so the request is
-        # built without pydantic re-validating 500 userIds one by one (~3 ms per request).
-        request = MulticastRequest.construct(to=user_ids, messages=to_messages(messages),
-                                             notification_disabled=notification_disabled,
-                                             custom_aggregation_units=units)
+        # built without pydantic re-validating 500 userIds one by one (~3 ms per request), and
+        # serialised without pydantic walking them again (MulticastBody).
+        request = MulticastBody.construct(to=user_ids, messages=to_messages(messages),
+                                          notification_disabled=notification_disabled,
+                                          custom_aggregation_units=units)
         return self._send_with_key("multicast", user_ids, request, retry_key, key_store,
                                    self.caller.api.multicast_with_http_info)
 

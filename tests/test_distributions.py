@@ -133,7 +133,7 @@ def test_the_core_wheel_holds_the_core_only(tmp_path):
 def test_the_emulator_and_the_core_enforce_the_same_rate_limit_table():
     """LINE's published table lives twice, since neither distribution depends on the other: the
     core's client-side limiter and the emulator's server side must not drift apart."""
-    from line_emulator import ratelimit as server
+    from line_emulator import throttling as server
     from line_idlink import ratelimit as client
 
     assert server.LINE_LIMITS == client.LINE_LIMITS

@@ -10,7 +10,7 @@ Quick use::
 """
 
 from .clock import Clock
-from .core import Emulator
+from .emulator import Emulator
 from .errors import LineError
 from .server import EmulatorServer, start_emulator
 

@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 
 from .clock import DEFAULT_EPOCH, Clock
-from .core import Emulator
+from .emulator import Emulator
 from .server import EmulatorServer
 
 PROG = "line-emulator"

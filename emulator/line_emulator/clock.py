@@ -2,7 +2,15 @@
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+JST = timezone(timedelta(hours=9))  # LINE's calendar (statistics, the quota's month)
+
+
+def jst_date(seconds):
+    """``yyyyMMdd`` of a time in UTC+9, the calendar LINE's statistics use."""
+    return datetime.fromtimestamp(seconds, JST).strftime("%Y%m%d")
+
 
 # 2026-11-02 00:00:00 UTC: the default "now" of a frozen emulator.
 DEFAULT_EPOCH = datetime(2026, 11, 2, tzinfo=timezone.utc).timestamp()

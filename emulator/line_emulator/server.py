@@ -2,16 +2,17 @@
 
 import logging
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 
-from .core import Emulator
+from .emulator import Emulator
+from .http_server import KeepAliveServer
 
 
 class QuietHandler(WSGIRequestHandler):
-    """No access log: werkzeug's lines would land in notebook cells and break nbval.
-
-    HTTP/1.1 keeps connections alive as LINE's servers do, so a client's connection pool is
-    reused instead of opening a connection (and a server thread) per request.
+    """werkzeug's request handler without its access log, whose lines would land in notebook
+    cells and break nbval: for the small servers of notebooks and the reference shop. (werkzeug
+    closes every connection whatever ``protocol_version`` says; the emulator itself is served by
+    :class:`~.wsgi_server.KeepAliveServer`, which keeps them alive.)
     """
 
     protocol_version = "HTTP/1.1"
@@ -34,8 +35,9 @@ class EmulatorServer:
 
     def __init__(self, emulator=None, host="127.0.0.1", port=0, **emulator_options):
         self.emulator = emulator or Emulator(**emulator_options)
-        self._server = make_server(host, port, self.emulator.app, threaded=True,
-                                   request_handler=QuietHandler)
+        # HTTP/1.1 with keep-alive, a thread per connection: a client's connection pool is
+        # reused as against LINE, instead of a TCP handshake (and a thread) per request.
+        self._server = KeepAliveServer((host, port), self.emulator.app)
         self.host = host
         self.port = self._server.server_port
         self._thread = None

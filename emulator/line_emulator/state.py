@@ -7,6 +7,8 @@ instances for several channels.
 
 from dataclasses import dataclass, field
 
+from .message_store import Inbox
+
 
 @dataclass
 class ChannelConfig:
@@ -51,9 +53,15 @@ class User:
     status_message: str = None
     friendship: str = STRANGER  # "none" (never added), "friend", "blocked"
     ever_followed: bool = False
-    inbox: list = field(default_factory=list)  # {"api", "message", "requestId", "messageId", "timestamp"}
+    # {"api", "message", "requestId", "messageId", "timestamp"} per message received, built when
+    # read from references to the request that sent it (message_store.Inbox)
+    inbox: Inbox = None
     rich_menu_id: str = None  # per-user rich menu link (None: the default menu applies)
     last_message_at: float = None  # 1:1 message time, for push to non-friends (7 days)
+
+    def __post_init__(self):
+        if self.inbox is None:
+            self.inbox = Inbox(self.user_id)
 
     @property
     def is_friend(self):

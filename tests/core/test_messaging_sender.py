@@ -321,3 +321,20 @@ def test_reply_is_retried_after_a_throttle(sender, emu, webhook_sink):
     result = sender.reply(token, TEXT)
     assert result.status == "sent" and result.history == ["throttled", "ok"]
     assert len(user.inbox) == 1
+
+
+def test_a_multicast_body_is_the_json_the_sdk_itself_would_send():
+    """MulticastBody skips pydantic's per-userId walk; what goes on the wire is unchanged."""
+    from linebot.v3.messaging import ApiClient, Configuration, MulticastRequest, TextMessage
+
+    from line_idlink.sender import MulticastBody
+
+    ids = [f"U{index:032x}" for index in range(500)]
+    messages = [TextMessage(text="冬の限定セット"), TextMessage(text="second")]
+    client = ApiClient(Configuration(host="http://127.0.0.1:9", access_token="t"))
+    for options in ({}, {"notification_disabled": True, "custom_aggregation_units": ["winter"]}):
+        ours = MulticastBody.construct(to=ids, messages=messages, **{
+            "notification_disabled": False, **options})
+        sdk = MulticastRequest(to=ids, messages=messages, **options)
+        assert client.sanitize_for_serialization(ours) == client.sanitize_for_serialization(sdk)
+        assert list(ours.to_dict()) == list(sdk.to_dict())  # same key order, same bytes

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from line_emulator import Emulator
-from line_emulator.login import AuthorizeError
+from line_emulator.services.login.authorize import AuthorizeError
 
 CALLBACK = "https://shop.example/line/callback"
 VERIFIER = "v" * 43 + "-._~0123456789"

@@ -107,6 +107,18 @@ class ChildEmulator:
         only deliveries through that API."""
         return self.ask("report", api=api)
 
+    def set_limit(self, endpoint, count, per_seconds):
+        """Change the emulator's rate limit of ``endpoint`` (LINE's table is the default)."""
+        self.ask("set_limit", endpoint=endpoint, count=count, per_seconds=per_seconds)
+
+    def cpu_seconds(self):
+        """CPU time of the child process so far (user + system)."""
+        return self.ask("cpu")["cpu_seconds"]
+
+    def arrival_times(self, endpoint):
+        """Emulator-clock times of the requests to ``endpoint`` it accepted (200), in order."""
+        return self.ask("times", endpoint=endpoint)["times"]
+
     def stop(self):
         if self.process.poll() is None:
             try:
@@ -142,6 +154,17 @@ def _serve_child(options):
             if command["op"] == "quit":
                 out.write("{}\n")
                 break
+            if command["op"] == "cpu":  # cheap: nothing computed inside a measured window
+                out.write(json.dumps({"cpu_seconds": cpu_seconds()}) + "\n")
+            if command["op"] == "set_limit":
+                bench.emu.limiter.set_limit(command["endpoint"], command["count"],
+                                            command["per_seconds"])
+                out.write("{}\n")
+            if command["op"] == "times":
+                with bench.emu.locked():
+                    times = [e["time"] for e in bench.emu.request_log
+                             if e["endpoint"] == command["endpoint"] and e["status"] == 200]
+                out.write(json.dumps({"times": times}) + "\n")
             if command["op"] == "report":
                 with bench.emu.locked():
                     counts = inbox_counts(bench.emu, command.get("api"))
@@ -220,9 +243,11 @@ class JsonCampaignStore:
 def inbox_counts(emu, api=None):
     """userId -> number of messages delivered (optionally only through one API)."""
     counts = collections.Counter()
-    for record in emu.messaging.deliveries:
-        if api is None or record["api"] == api:
-            counts[record["userId"]] += len(record["messageIds"])
+    for send in emu.messaging.deliveries.sends:  # one per request: no record built per recipient
+        if api is None or send.api == api:
+            per_user = len(send.messages)
+            for user_id in send.recipients:
+                counts[user_id] += per_user
     return counts
 
 
@@ -238,6 +263,53 @@ def current_rss_mb():
         return pages * resource.getpagesize() / 2**20
     except OSError:
         return peak_rss_mb()
+
+
+def blast(base_url, access_token, path, bodies, requests, connections=4):
+    """Send ``requests`` POSTs of ``bodies`` (bytes, in turn) to ``path`` as fast as the server
+    answers, over ``connections`` kept-alive connections (a thread each, http.client: a client
+    much cheaper than the server, to saturate it), each with its own retry key.
+    Returns {status: count} and the wall seconds."""
+    import http.client
+    import threading
+    import uuid
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base_url)
+    statuses = collections.Counter()
+    counter = iter(range(requests))
+    lock = threading.Lock()
+    failures = []
+
+    def worker():
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+        try:
+            while True:
+                with lock:
+                    index = next(counter, None)
+                if index is None:
+                    return
+                connection.request("POST", path, body=bodies[index % len(bodies)], headers={
+                    "Authorization": f"Bearer {access_token}",
+                    "Content-Type": "application/json", "X-Line-Retry-Key": str(uuid.uuid4())})
+                response = connection.getresponse()
+                response.read()
+                with lock:
+                    statuses[response.status] += 1
+        except Exception as exc:  # reported, not raised in a thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return dict(statuses), time.perf_counter() - started
 
 
 class Stopwatch:

@@ -1,0 +1,1 @@
+"""access.line.me's account-link dialog, as a browser sees it."""

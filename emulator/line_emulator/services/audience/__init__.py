@@ -1,0 +1,1 @@
+"""Manage Audience API: audiences uploaded by JSON or file, for narrowcast."""

@@ -1,0 +1,1 @@
+"""Sent-message counts, aggregation units and the Insight API's statistics."""

@@ -1,0 +1,1 @@
+"""Rich menus: objects, images, default and per-user links, bulk and batch jobs, aliases."""

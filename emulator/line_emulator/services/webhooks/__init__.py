@@ -1,0 +1,1 @@
+"""Signed webhook delivery to the bot, and the webhook settings endpoints."""
