@@ -61,6 +61,24 @@ class TestAbandonedCartLine(ShopLineCommon, HttpCase):
         self.assertEqual(len(self.queued(cart)), 1)
         self.assertEqual(len(aiko.inbox), 1)
 
+    def test_reminder_in_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_idlink_website_sale"],
+                                                        ["ja_JP"], overwrite=True)
+        aiko = self.emu.add_user("Aiko LINE")
+        partner = self.customer("Aiko")
+        partner.lang = "ja_JP"
+        self.link(partner, aiko)
+        self.cart(partner)
+        self.run_cart_cron()
+        self.send_queue()
+        message = aiko.inbox[0]["message"]
+        text = self.received(aiko)[0]
+        self.assertIn("Aiko 様", text)
+        self.assertIn("カートに商品が残っています", message["altText"])
+        self.assertEqual(message["contents"]["footer"]["contents"][0]["action"]["label"],
+                         "注文を再開する")
+
     def test_reminder_link_restores_the_cart(self):
         aiko = self.emu.add_user("Aiko LINE")
         partner = self.customer("Aiko Guest")
