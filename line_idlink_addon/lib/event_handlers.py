@@ -22,7 +22,7 @@ import logging
 
 from odoo import _, fields
 
-from line_idlink import messages
+from line_idlink import message_builders, postbacks
 from line_idlink.linking import LinkStatus
 from line_idlink.retry import LineApiError
 
@@ -137,10 +137,10 @@ class ChannelEventHandlers:
         lang = identity._line_lang()
         self._apply_rich_menu(identity)
         if identity.linked:
-            self._reply(event, [messages.link_done(lang, identity.partner_id.name or None)],
-                        identity)
+            done = message_builders.link_done(lang, identity.partner_id.name or None)
+            self._reply(event, [done], identity)
         else:
-            self._reply(event, [messages.link_first(lang)], identity)
+            self._reply(event, [message_builders.link_first(lang)], identity)
         return identity.id
 
     def on_unfollow(self, event):
@@ -153,27 +153,27 @@ class ChannelEventHandlers:
         identity = self._identity(event)
         if identity is None:
             return None
-        data = messages.parse_postback((event.data.get("postback") or {}).get("data"))
+        data = postbacks.parse_postback((event.data.get("postback") or {}).get("data"))
         action = data.get("action")
         lang = identity._line_lang()
         if action == "link":
             if identity.linked:
-                self._reply(event, [messages.link_done(lang)], identity)
+                self._reply(event, [message_builders.link_done(lang)], identity)
                 return "already_linked"
             token = self.api.issue_link_token(identity.line_user_id)
             self.linker.remember_link_token(identity.line_user_id, token)
-            self._reply(event, [messages.link_account(self.channel._line_base_url(), token,
-                                                      lang)], identity)
+            self._reply(event, [message_builders.link_account(self.channel._line_base_url(), token,
+                                                              lang)], identity)
             return "link_token"
         if action == "unlink":
-            self._reply(event, [messages.unlink_question(lang) if identity.linked
-                                else messages.link_first(lang)], identity)
+            self._reply(event, [message_builders.unlink_question(lang) if identity.linked
+                                else message_builders.link_first(lang)], identity)
             return "unlink_question"
         if action == "unlink_confirm":
             if identity._line_unlink(after_commit=self.after_commit):
-                self._reply(event, [messages.unlink_done(lang)], identity)
+                self._reply(event, [message_builders.unlink_done(lang)], identity)
             else:
-                self._reply(event, [messages.link_first(lang)], identity)
+                self._reply(event, [message_builders.link_first(lang)], identity)
             return "unlinked"
         return None
 
@@ -190,8 +190,8 @@ class ChannelEventHandlers:
             self._apply_rich_menu(identity)
         if outcome.ok:
             lang = identity._line_lang()
-            self._reply(event, [messages.link_done(lang, identity.partner_id.name or None)],
-                        identity)
+            done = message_builders.link_done(lang, identity.partner_id.name or None)
+            self._reply(event, [done], identity)
         else:
             self.channel._log_link_failure(outcome.line_user_id, outcome.reason)
         return outcome.status.value

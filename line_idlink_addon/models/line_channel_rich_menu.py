@@ -5,8 +5,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import file_open
 
-from line_idlink.richmenu import image_info
-from line_idlink.richmenu_client import DEFAULT_BATCH_MIN_USERS
+from line_idlink.richmenu_spec import image_info
+from line_idlink.richmenu_publisher import DEFAULT_BATCH_MIN_USERS
 
 from ..lib.rich_menu_sync import RichMenuSync
 

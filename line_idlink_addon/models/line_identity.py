@@ -4,7 +4,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from line_idlink import messages
+from line_idlink import message_builders
 from line_idlink.login import LoginError
 from line_idlink.retry import LineApiError
 from line_idlink.storage import LINK_METHODS
@@ -235,7 +235,7 @@ class LineIdentity(models.Model):
     def _line_reply_unlinked(self, reply_token):
         try:
             with self.channel_id._line_api() as api:
-                api.reply(reply_token, [messages.unlink_done(self._line_lang())])
+                api.reply(reply_token, [message_builders.unlink_done(self._line_lang())])
         except LineCallFailed as exc:
             self.message_post(body=_("LINE not updated after unlinking: %(error)s",
                                      error=str(exc)))

@@ -7,8 +7,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import format_datetime
 
-from line_idlink.richmenu import (ALIAS_ID, RichMenuInvalid, RichMenuSpec, check_image,
-                                  image_info)
+from line_idlink.richmenu_spec import (
+    ALIAS_ID, RichMenuInvalid, RichMenuSpec, check_image, image_info,
+)
 from line_idlink.retry import LineApiError
 
 from ..lib.line_api import LineCallFailed

@@ -1,15 +1,15 @@
 from odoo import api, fields, models
 
-from line_idlink import messages
+from line_idlink import postbacks
 
 # The product's built-in postbacks (answered by lib/event_handlers.py and the in-chat services)
 POSTBACK_PRESETS = {
-    "link": messages.POSTBACK_LINK,
-    "unlink": messages.POSTBACK_UNLINK,
-    "orders": messages.POSTBACK_ORDERS,
-    "points": messages.POSTBACK_POINTS,
-    "balance": messages.POSTBACK_BALANCE,
-    "member_card": messages.POSTBACK_MEMBER_CARD,
+    "link": postbacks.POSTBACK_LINK,
+    "unlink": postbacks.POSTBACK_UNLINK,
+    "orders": postbacks.POSTBACK_ORDERS,
+    "points": postbacks.POSTBACK_POINTS,
+    "balance": postbacks.POSTBACK_BALANCE,
+    "member_card": postbacks.POSTBACK_MEMBER_CARD,
 }
 SWITCH_DATA = "action=richmenu_switch&to=%s"  # postback data LINE sends after a tab switch
 

@@ -1,6 +1,6 @@
 import base64
 
-from line_idlink.emulator.images import solid_png
+from line_emulator.images import solid_png
 
 from .common import LineCommon
 

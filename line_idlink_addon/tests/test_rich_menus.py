@@ -3,7 +3,7 @@ import base64
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
-from line_idlink.emulator.images import solid_png
+from line_emulator.images import solid_png
 
 from .rich_menu_common import RichMenuCommon
 
