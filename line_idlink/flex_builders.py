@@ -1,4 +1,5 @@
-"""Flex builders for the in-chat services (orders, balance, points, member card). Values come from
+"""Flex builders for the in-chat services (orders, invoices, balance, points, member card) and the
+abandoned-cart reminder. Values come from
 the linked customer's own records; the caller passes display strings for states and may pass
 pre-formatted amounts (``str``)."""
 
@@ -12,6 +13,8 @@ from .texts import (ALT_TEXT_MAX, FLEX_BUBBLE_BYTES, FLEX_CAROUSEL_BUBBLES, FLEX
 ZERO_DECIMAL_CURRENCIES = {"JPY", "KRW", "VND", "CLP", "ISK"}
 CURRENCY_SYMBOLS = {"JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}
 MUTED = "#888888"
+ALERT = "#D32F2F"
+CART_ITEMS_SHOWN = 5
 
 
 def format_amount(amount, currency="JPY"):
@@ -112,6 +115,51 @@ def order_list(orders, lang="ja", currency="JPY"):
         bubbles.append(_bubble(order["name"], rows,
                                button=_button(_t(lang, "details"), order.get("url"))))
     return _flex(_t(lang, "orders_alt"), {"type": "carousel", "contents": bubbles})
+
+
+def invoice_list(invoices, lang="ja", currency="JPY"):
+    """A carousel, one bubble per invoice to pay (at most 12: pass the most urgent). Each invoice
+    is a mapping with ``name``, ``due`` (date/datetime/str), ``amount_due`` (number or formatted
+    str), ``overdue`` (bool: marked in red) and optional ``currency`` and ``url`` (a "pay" button,
+    the portal page where the customer pays online). None: a text message saying so."""
+    invoices = list(invoices)
+    if not invoices:
+        return text(_t(lang, "invoices_none"))
+    if len(invoices) > FLEX_CAROUSEL_BUBBLES:
+        raise MessageTooLarge(f"{len(invoices)} invoices: a carousel shows at most"
+                              f" {FLEX_CAROUSEL_BUBBLES}; pass the most urgent ones")
+    bubbles = []
+    for invoice in invoices:
+        if not invoice.get("name"):
+            raise ValueError("every invoice needs a name")
+        due = _date(invoice.get("due"), lang)
+        rows = [(_t(lang, "invoice_due"), due),
+                (_t(lang, "invoice_amount"), format_amount(invoice.get("amount_due", 0),
+                                                           invoice.get("currency") or currency))]
+        bubble = _bubble(invoice["name"], rows, button=_button(_t(lang, "pay"), invoice.get("url")))
+        if invoice.get("overdue"):
+            bubble["body"]["contents"].insert(0, _text(_t(lang, "overdue"), size="sm",
+                                                       weight="bold", color=ALERT))
+        bubbles.append(bubble)
+    return _flex(_t(lang, "invoices_alt"), {"type": "carousel", "contents": bubbles})
+
+
+def cart_reminder(items, total, url, lang="ja", currency="JPY"):
+    """The abandoned-cart reminder: the first items (``name``, ``quantity``), "and N more", the
+    total and a button back to the cart (``url``, e.g. ``/shop/cart?access_token=...``)."""
+    items = list(items)
+    if not items:
+        raise ValueError("an empty cart is not reminded")
+    if not url:
+        raise ValueError("the reminder needs the cart's url")
+    rows = [(item.get("name") or "-", f"x {_count(item.get('quantity', 1))}")
+            for item in items[:CART_ITEMS_SHOWN]]
+    rows.append((_t(lang, "cart_total"), format_amount(total, currency)))
+    more = len(items) - CART_ITEMS_SHOWN
+    note = _t(lang, "cart_more", n=more) if more > 0 else None
+    bubble = _bubble(_t(lang, "cart_title"), rows, note=note,
+                     button=_button(_t(lang, "cart_resume"), url))
+    return _flex(_t(lang, "cart_alt"), bubble)
 
 
 def balance(amount, currency="JPY", as_of=None, lang="ja", url=None):
