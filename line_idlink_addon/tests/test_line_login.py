@@ -333,16 +333,9 @@ class TestLineLogin(LineLoginMixin, HttpCase):
         target = self.log_in_with_line(aiko, start + quote("/my/line?x=1", safe=""))
         self.assertEqual(f"{target.path}?{target.query}", "/my/line?x=1", "same-site path kept")
 
-    def speaks_japanese(self, user):
-        self.env["res.lang"]._activate_lang("ja_JP")
-        self.env["ir.module.module"]._load_module_terms(["line_idlink_addon"], ["ja_JP"],
-                                                        overwrite=True)
-        user.lang = "ja_JP"
-        self.env.flush_all()
-
     def test_my_line_page_in_japanese(self):
         """A Japanese customer reads /my/line in Japanese, unlink notice included."""
-        self.speaks_japanese(self.user_a)
+        self.use_japanese(self.user_a)
         self.authenticate("line_portal_a", "line_portal_a")
         page = self.url_open("/my/line")
         self.assertEqual(page.status_code, 200)
@@ -363,7 +356,7 @@ class TestLineLogin(LineLoginMixin, HttpCase):
         self.deliver()
         token = self.link_token_from(aiko.inbox)
         self.assertTrue(token)
-        self.speaks_japanese(self.user_b)
+        self.use_japanese(self.user_b)
         self.authenticate("line_portal_b", "line_portal_b")
         page = self.url_open(f"/line/link?linkToken={quote(token, safe='')}")
         self.assertIn("LINEアカウントの連携", page.text)
