@@ -102,8 +102,7 @@ class LineCommon:
                                                         overwrite=True)
         user.lang = "ja_JP"
         if "website" in self.env:
-            self.env["website"].search([]).write({"language_ids": [(4, lang.id)],
-                                                  "default_lang_id": lang.id})
+            self.env["website"].search([]).write({"language_ids": [(4, lang.id)]})
         self.env.flush_all()
 
     @staticmethod
