@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
+CART_BATCH = 1000  # carts per cron call
 
 
 class Website(models.Model):
@@ -28,25 +29,32 @@ class Website(models.Model):
         for each website with the switch on, the abandoned carts (Odoo's ``is_abandoned_cart``:
         the website's delay) of customers reachable on LINE that were not reminded yet and pass
         the same checks as the e-mail (:meth:`sale.order._line_filter_can_send_abandoned_cart`);
-        carts failing the checks are flagged like Odoo does, so they are not checked again."""
+        carts failing the checks are flagged like Odoo does, so they are not checked again.
+
+        One batch of carts per call (system parameter ``line_idlink_website_sale.cart_batch``,
+        default 1000); ``_notify_progress`` makes ir.cron call again, committing in between, while
+        carts remain."""
         orders = self.env["sale.order"]
+        batch = int(self.env["ir.config_parameter"].sudo().get_param(
+            "line_idlink_website_sale.cart_batch", CART_BATCH))
+        done = remaining = 0
         for website in self.search([("send_abandoned_cart_line", "=", True)]):
             partner_ids = orders._line_reachable_partner_ids(website.company_id)
             if not partner_ids:
                 continue
-            carts = orders.search([
-                ("is_abandoned_cart", "=", True),
-                ("cart_recovery_line_sent", "=", False),
-                ("website_id", "=", website.id),
-                ("partner_id", "in", partner_ids),
-            ])
-            if not carts:
-                continue
-            valid = carts._line_filter_can_send_abandoned_cart()
-            (carts - valid).cart_recovery_line_sent = True
-            sent = valid._line_cart_recovery_send()
-            _logger.info("abandoned carts on LINE, website %s: %s reminded, %s skipped",
-                         website.id, len(sent), len(carts) - len(sent))
+            domain = [("is_abandoned_cart", "=", True), ("cart_recovery_line_sent", "=", False),
+                      ("website_id", "=", website.id), ("partner_id", "in", partner_ids)]
+            if done < batch:
+                carts = orders.search(domain, order="id", limit=batch - done)
+                valid = carts._line_filter_can_send_abandoned_cart()
+                (carts - valid).cart_recovery_line_sent = True
+                sent = valid._line_cart_recovery_send()
+                done += len(carts)
+                _logger.info("abandoned carts on LINE, website %s: %s reminded, %s skipped",
+                             website.id, len(sent), len(carts) - len(sent))
+            remaining += orders.search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
 
     @api.model
     def _line_tracked_url(self, url, title):

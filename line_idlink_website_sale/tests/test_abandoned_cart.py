@@ -134,6 +134,19 @@ class TestAbandonedCartLine(ShopLineCommon, HttpCase):
         self.run_cart_cron()
         self.assertFalse(self.queued(too_recent))
 
+    def test_cron_works_in_batches(self):
+        """One batch per call (ir.cron calls again while carts remain, committing between)."""
+        self.env["ir.config_parameter"].set_param("line_idlink_website_sale.cart_batch", 1)
+        for name in ("Aiko", "Bunta"):
+            partner = self.customer(name)
+            self.link(partner, self.emu.add_user(name))
+            self.cart(partner)
+        reminders = self.env["line.message"].search_count
+        self.run_cart_cron()
+        self.assertEqual(reminders([("res_model", "=", "sale.order")]), 1)
+        self.run_cart_cron()
+        self.assertEqual(reminders([("res_model", "=", "sale.order")]), 2)
+
     def test_send_on_line_button(self):
         aiko = self.emu.add_user("Aiko LINE")
         linked, other = self.customer("Aiko Guest"), self.customer("Not on LINE")
