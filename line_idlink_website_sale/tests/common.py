@@ -2,7 +2,7 @@ import datetime
 import json
 
 from odoo import fields
-from odoo.tests import new_test_user
+from odoo.tests import HttpCase, new_test_user
 
 from odoo.addons.line_idlink_addon.tests.common import LineCommon
 
@@ -84,3 +84,16 @@ class ShopLineCommon(LineCommon):
     def button_uri(sim_user):
         message = sim_user.inbox[-1]["message"]
         return message["contents"]["footer"]["contents"][0]["action"]["uri"]
+
+
+class ShopHttpCase(ShopLineCommon, HttpCase):
+    """The shop set up once per class, the emulator started for each test (``self.emu``)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._shop_setup()
+
+    def setUp(self):
+        super().setUp()
+        self.emu = self.start_line_emulator()

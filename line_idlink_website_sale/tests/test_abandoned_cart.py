@@ -1,25 +1,16 @@
 import json
 from urllib.parse import urlsplit
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import ShopLineCommon
+from .common import ShopHttpCase
 
 
 @tagged("post_install", "-at_install", "line_idlink", "line_idlink_website_sale")
-class TestAbandonedCartLine(ShopLineCommon, HttpCase):
+class TestAbandonedCartLine(ShopHttpCase):
     """Abandoned carts reminded on LINE: Odoo's conditions (switch, delay, later order...),
     customers without e-mail included, once per cart, through the outgoing queue."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._shop_setup()
-
-    def setUp(self):
-        super().setUp()
-        self.emu = self.start_line_emulator()
 
     def customer(self, name, email=False):
         return self.env["res.partner"].create({"name": name, "email": email})
@@ -185,17 +176,11 @@ class TestAbandonedCartLine(ShopLineCommon, HttpCase):
 
 
 @tagged("post_install", "-at_install", "line_idlink", "line_idlink_website_sale")
-class TestAbandonedCartTour(ShopLineCommon, HttpCase):
+class TestAbandonedCartTour(ShopHttpCase):
     """Chromium: a linked customer fills a cart and leaves; the reminder reaches LINE; its
     link brings the cart back."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._shop_setup()
-
     def test_cart_abandoned_and_reminded(self):
-        self.emu = self.start_line_emulator()
         aiko = self.emu.add_user("Aiko LINE")
         partner = self.user_a.partner_id
         self.link(partner, aiko)

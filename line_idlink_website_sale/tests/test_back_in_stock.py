@@ -1,27 +1,18 @@
 import json
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import ShopLineCommon
+from .common import ShopHttpCase
 
 STOCK_CRON = "website_sale_stock.ir_cron_send_availability_email"
 
 
 @tagged("post_install", "-at_install", "line_idlink", "line_idlink_website_sale")
-class TestBackInStockLine(ShopLineCommon, HttpCase):
+class TestBackInStockLine(ShopHttpCase):
     """"Notify me on LINE" on a sold-out product: one message per subscriber when Odoo's
     back-in-stock cron finds it in stock again, then the request ends."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._shop_setup()
-
-    def setUp(self):
-        super().setUp()
-        self.emu = self.start_line_emulator()
 
     def restock(self, product, qty=5.0):
         self.env["stock.quant"].with_context(inventory_mode=True).create({

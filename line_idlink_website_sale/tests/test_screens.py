@@ -1,13 +1,13 @@
 import odoo.http
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.line_idlink_addon.tests import test_screenshots
 
-from .common import ShopLineCommon
+from .common import ShopHttpCase
 
 
 @tagged("post_install", "-at_install", "line_idlink", "line_idlink_website_sale")
-class TestShopScreens(ShopLineCommon, HttpCase):
+class TestShopScreens(ShopHttpCase):
     """Chromium: the confirmation page's "Link your LINE account", the sold-out product page's
     "Notify me on LINE" and the cart form's "Send on LINE" (saved as README screenshots when
     LINE_IDLINK_SCREENSHOTS names a folder)."""
@@ -18,7 +18,6 @@ class TestShopScreens(ShopLineCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._shop_setup()
         cls.channel.write({"name": "Sakura Shop", "login_channel_id": "2006000001",
                            "login_channel_secret": "f" * 32})
 

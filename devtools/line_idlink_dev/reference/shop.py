@@ -34,12 +34,20 @@ def catalogue(app, request, session):
                 session)
 
 
-def cart_add(app, request, session):
+def _refused(request, session, title):
+    """The answer to a form posted without a login or with a stale CSRF token; None if fine."""
     if not session.customer_id:
         return login_redirect(request)
     if not session.csrf_ok(request.form.get("csrf_token")):
-        return page("カート", '<p class="error">フォームの有効期限が切れました。</p>', session,
+        return page(title, '<p class="error">フォームの有効期限が切れました。</p>', session,
                     status=400)
+    return None
+
+
+def cart_add(app, request, session):
+    refused = _refused(request, session, "カート")
+    if refused:
+        return refused
     try:
         app.db.add_to_cart(session.customer_id, request.form.get("sku", ""),
                            int(request.form.get("quantity") or 1), app.clock())
@@ -78,11 +86,9 @@ def cart_page(app, request, session):
 
 
 def checkout(app, request, session):
-    if not session.customer_id:
-        return login_redirect(request)
-    if not session.csrf_ok(request.form.get("csrf_token")):
-        return page("ご注文", '<p class="error">フォームの有効期限が切れました。</p>', session,
-                    status=400)
+    refused = _refused(request, session, "ご注文")
+    if refused:
+        return refused
     now = datetime.fromtimestamp(app.clock(), JST)
     count = app.db.query("SELECT COUNT(*) AS n FROM sale_order")[0]["n"]
     try:
