@@ -5,6 +5,8 @@ order), against the emulator."""
 import json
 from urllib.parse import urlsplit
 
+from line_idlink_dev.reference import tap_point
+
 
 def _dump(message):
     return json.dumps(message, ensure_ascii=False)
@@ -26,7 +28,7 @@ def test_invoices_keyword_answers_the_askers_open_invoices_overdue_marked(shop):
     assert "¥2,400" in _dump(bubbles[0]) and "INV/2026/0011" not in _dump(answer)
 
     before = len(aiko.inbox)
-    aiko.say("請求書を見せて")
+    aiko.tap(*tap_point("linked", "請求書"))  # the linked menu's button
     [answer] = shop.received(aiko, before)
     assert "INV/2026/0011" in _dump(answer)
     assert not any(name in _dump(answer) for name in ("INV/2026/0019", "INV/2026/0023"))
