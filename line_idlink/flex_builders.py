@@ -1,4 +1,5 @@
-"""Flex builders for the in-chat services (orders, balance, points, member card). Values come from
+"""Flex builders for the in-chat services (orders, invoices, balance, points, member card) and the
+abandoned-cart reminder. Values come from
 the linked customer's own records; the caller passes display strings for states and may pass
 pre-formatted amounts (``str``)."""
 
@@ -12,6 +13,8 @@ from .texts import (ALT_TEXT_MAX, FLEX_BUBBLE_BYTES, FLEX_CAROUSEL_BUBBLES, FLEX
 ZERO_DECIMAL_CURRENCIES = {"JPY", "KRW", "VND", "CLP", "ISK"}
 CURRENCY_SYMBOLS = {"JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}
 MUTED = "#888888"
+ALERT = "#D32F2F"
+CART_ITEMS_SHOWN = 5
 
 
 def format_amount(amount, currency="JPY"):
@@ -90,28 +93,69 @@ def _button(label, url):
     return uri_action(label, url, label_max=FLEX_LABEL_MAX) if url else None
 
 
+def _carousel(records, what, lang, which, bubble):
+    """A carousel of one ``bubble(record)`` per record (at most 12: pass the ``which`` ones), each
+    record a mapping with a ``name``; no record: the text ``<what>s_none``."""
+    records = list(records)
+    if not records:
+        return text(_t(lang, f"{what}s_none"))
+    if len(records) > FLEX_CAROUSEL_BUBBLES:
+        raise MessageTooLarge(f"{len(records)} {what}s: a carousel shows at most"
+                              f" {FLEX_CAROUSEL_BUBBLES}; pass the {which} ones")
+    if not all(record.get("name") for record in records):
+        raise ValueError(f"every {what} needs a name")
+    return _flex(_t(lang, f"{what}s_alt"),
+                 {"type": "carousel", "contents": [bubble(record) for record in records]})
+
+
 def order_list(orders, lang="ja", currency="JPY"):
     """A carousel, one bubble per order (at most 12: pass the newest). Each order is a mapping
     with ``name``, ``date`` (date/datetime/str), ``total`` (number or formatted str),
     ``state`` (display label) and optional ``currency`` and ``url`` (a "details" button).
     No orders: a text message saying so."""
-    orders = list(orders)
-    if not orders:
-        return text(_t(lang, "orders_none"))
-    if len(orders) > FLEX_CAROUSEL_BUBBLES:
-        raise MessageTooLarge(f"{len(orders)} orders: a carousel shows at most"
-                              f" {FLEX_CAROUSEL_BUBBLES}; pass the newest ones")
-    bubbles = []
-    for order in orders:
-        if not order.get("name"):
-            raise ValueError("every order needs a name")
+    def bubble(order):
         rows = [(_t(lang, "order_date"), _date(order.get("date"), lang)),
                 (_t(lang, "order_total"), format_amount(order.get("total", 0),
                                                         order.get("currency") or currency)),
                 (_t(lang, "order_state"), order.get("state"))]
-        bubbles.append(_bubble(order["name"], rows,
-                               button=_button(_t(lang, "details"), order.get("url"))))
-    return _flex(_t(lang, "orders_alt"), {"type": "carousel", "contents": bubbles})
+        return _bubble(order["name"], rows, button=_button(_t(lang, "details"), order.get("url")))
+    return _carousel(orders, "order", lang, "newest", bubble)
+
+
+def invoice_list(invoices, lang="ja", currency="JPY"):
+    """A carousel, one bubble per invoice to pay (at most 12: pass the most urgent). Each invoice
+    is a mapping with ``name``, ``due`` (date/datetime/str), ``amount_due`` (number or formatted
+    str), ``overdue`` (bool: marked in red) and optional ``currency`` and ``url`` (a "pay" button,
+    the portal page where the customer pays online). None: a text message saying so."""
+    def bubble(invoice):
+        rows = [(_t(lang, "invoice_due"), _date(invoice.get("due"), lang)),
+                (_t(lang, "invoice_amount"), format_amount(invoice.get("amount_due", 0),
+                                                           invoice.get("currency") or currency))]
+        result = _bubble(invoice["name"], rows,
+                         button=_button(_t(lang, "pay"), invoice.get("url")))
+        if invoice.get("overdue"):
+            result["body"]["contents"].insert(0, _text(_t(lang, "overdue"), size="sm",
+                                                       weight="bold", color=ALERT))
+        return result
+    return _carousel(invoices, "invoice", lang, "most urgent", bubble)
+
+
+def cart_reminder(items, total, url, lang="ja", currency="JPY"):
+    """The abandoned-cart reminder: the first items (``name``, ``quantity``), "and N more", the
+    total and a button back to the cart (``url``, e.g. ``/shop/cart?access_token=...``)."""
+    items = list(items)
+    if not items:
+        raise ValueError("an empty cart is not reminded")
+    if not url:
+        raise ValueError("the reminder needs the cart's url")
+    rows = [(item.get("name") or "-", f"x {_count(item.get('quantity', 1))}")
+            for item in items[:CART_ITEMS_SHOWN]]
+    rows.append((_t(lang, "cart_total"), format_amount(total, currency)))
+    more = len(items) - CART_ITEMS_SHOWN
+    note = _t(lang, "cart_more", n=more) if more > 0 else None
+    bubble = _bubble(_t(lang, "cart_title"), rows, note=note,
+                     button=_button(_t(lang, "cart_resume"), url))
+    return _flex(_t(lang, "cart_alt"), bubble)
 
 
 def balance(amount, currency="JPY", as_of=None, lang="ja", url=None):

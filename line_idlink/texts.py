@@ -50,6 +50,11 @@ _TEXTS = {
         "points_alt": "ポイント残高", "points_title": "ポイント", "points_unit": "{n}ポイント",
         "tier": "ランク", "card_alt": "会員証", "card_title": "会員証", "customer_no": "会員番号",
         "open_card": "会員証を表示",
+        "invoices_alt": "未払いの請求書", "invoices_none": "お支払いが必要な請求書はありません。",
+        "invoice_due": "お支払期限", "invoice_amount": "ご請求額", "overdue": "期限超過",
+        "pay": "支払う",
+        "cart_alt": "カートに商品が残っています", "cart_title": "カートに商品が残っています",
+        "cart_total": "合計", "cart_more": "ほか{n}点", "cart_resume": "カートに戻る",
     },
     "en": {
         "link_alt": "Link your LINE account",
@@ -73,6 +78,11 @@ _TEXTS = {
         "points_alt": "Your points", "points_title": "Points", "points_unit": "{n} points",
         "tier": "Tier", "card_alt": "Member card", "card_title": "Member card",
         "customer_no": "Customer number", "open_card": "Show member card",
+        "invoices_alt": "Your open invoices", "invoices_none": "You have no invoices to pay.",
+        "invoice_due": "Due", "invoice_amount": "Amount due", "overdue": "Overdue",
+        "pay": "Pay",
+        "cart_alt": "Your cart is waiting", "cart_title": "Your cart is waiting",
+        "cart_total": "Total", "cart_more": "and {n} more", "cart_resume": "Resume my order",
     },
 }
 

@@ -6,7 +6,8 @@ target (a same-site path, else ``/my``) in the Odoo session and redirects to LIN
 ``LoginClient.exchange_code`` (server-side code exchange, ID token verified) and then:
 
 - *link* (a logged-in user): ``AccountLinker.link_from_login`` links the partner to ``sub``,
-  refused if that LINE user is linked to someone else;
+  refused if that LINE user is linked to someone else, then goes back to the ``redirect``
+  given to the start (a same-site path, e.g. the shop's order confirmation), else ``/my/line``;
 - *login* (a visitor): a LINE user linked to a partner whose user may log in with LINE
   (``res.users._line_may_login``) is logged in with a one-time ticket (credential type
   ``line_login``, see ``models/res_users.py``) and sent to the stored ``redirect`` (so a
@@ -105,7 +106,7 @@ class LineLoginController(http.Controller):
             bot_prompt="normal", ui_locales=(request.env.lang or "ja").replace("_", "-"))
         request.session[SESSION_REQUEST] = dict(
             auth.to_session(), channel_id=line_channel.id, mode="login" if public else "link",
-            uid=None if public else request.env.uid, redirect=_local(redirect))
+            uid=None if public else request.env.uid, redirect=safe_redirect(redirect, None))
         return request.redirect(auth.url, local=False)
 
     @http.route("/line/login/callback", type="http", auth="public", methods=["GET"],
@@ -135,13 +136,17 @@ class LineLoginController(http.Controller):
             if request.env.user._is_public() or request.env.uid != pending.get("uid"):
                 return self._error(_("You were logged out during LINE Login. Please log in and"
                                      " try again."))
-            return self._link(channel, request.env.user, result)
+            return self._link(channel, request.env.user.partner_id, result,
+                              redirect=pending.get("redirect"))
         return self._login(channel, result, pending.get("redirect"))
 
     # ---- helpers -------------------------------------------------------------------------------
-    def _link(self, channel, user, result, claims=None):
+    def _link(self, channel, partner, result, claims=None, redirect=None):
+        """Link ``partner`` to the LINE user of ``claims`` (default: the ID token's), then go to
+        ``redirect`` when it is a same-site path (the page that asked for the link), else to
+        ``/my/line``."""
         claims = claims or result.id_claims
-        outcome = channel._line_linker().link_from_login(user.partner_id.id, claims)
+        outcome = channel._line_linker().link_from_login(partner.id, claims)
         if outcome.status == LinkStatus.LINE_USER_TAKEN:
             channel._log_link_failure(claims.get("sub"), outcome.reason)
             return self._error(_("This LINE account is already linked to another customer."),
@@ -154,11 +159,11 @@ class LineLoginController(http.Controller):
             identity._line_store_login_tokens(result.tokens)
         if outcome.status == LinkStatus.LINKED:
             identity.message_post(body=_("Linked to %(partner)s with LINE Login.",
-                                         partner=user.partner_id.display_name))
-            user.partner_id.sudo().message_post(body=_(
+                                         partner=partner.display_name))
+            partner.sudo().message_post(body=_(
                 "LINE account %(name)s linked with LINE Login.", name=identity.display_name))
             identity._line_rich_menu_refresh()  # the linked menu, applied by the rich-menu cron
-        return request.redirect("/my/line?linked=1")
+        return request.redirect(safe_redirect(redirect, "/my/line?linked=1"))
 
     def _login(self, channel, result, redirect):
         sub = result.id_claims["sub"]
@@ -212,8 +217,10 @@ class LineLoginController(http.Controller):
             return self._error(_("This LINE Login has expired or was started in another browser."
                                  " Please try again."))
         tokens = _SessionTokens(pending.get("tokens") or {})
-        return self._link(channel, request.env.user, _SessionResult(tokens), claims={
-            "sub": pending["sub"], "name": pending.get("name"), "picture": pending.get("picture")})
+        claims = {"sub": pending["sub"], "name": pending.get("name"),
+                  "picture": pending.get("picture")}
+        return self._link(channel, request.env.user.partner_id, _SessionResult(tokens),
+                          claims=claims)
 
     @http.route("/line/login/pending/cancel", type="http", auth="public", methods=["POST"],
                 website=True, sitemap=False)

@@ -94,11 +94,15 @@ class LineCommon:
         return user, token
 
     def use_japanese(self, user):
-        """Install the addon's Japanese translations and make ``user`` a Japanese speaker."""
-        self.env["res.lang"]._activate_lang("ja_JP")
+        """Install the addon's Japanese translations and make ``user`` a Japanese speaker (and,
+        when the website module is installed by a bridge, the websites speak Japanese too: a
+        website serves only its own languages)."""
+        lang = self.env["res.lang"]._activate_lang("ja_JP")
         self.env["ir.module.module"]._load_module_terms(["line_idlink_addon"], ["ja_JP"],
                                                         overwrite=True)
         user.lang = "ja_JP"
+        if "website" in self.env:
+            self.env["website"].search([]).write({"language_ids": [(4, lang.id)]})
         self.env.flush_all()
 
     @staticmethod

@@ -119,6 +119,22 @@ class TestLineLogin(LineLoginMixin, HttpCase):
         self.assertIn("already linked to another customer", response.text)
         self.assertEqual(self.identity(aiko).partner_id, self.user_a.partner_id)
 
+    def test_link_returns_to_the_page_that_asked(self):
+        """A link started with a same-site ``redirect`` (the shop's confirmation page) goes
+        back there; another site's address falls back to /my/line."""
+        aiko, bunta = self.emu.add_user("Aiko LINE"), self.emu.add_user("Bunta LINE")
+        for login, user, target, expected in (
+                ("line_portal_a", aiko, "/shop/confirmation", "/shop/confirmation"),
+                ("line_portal_b", bunta, "https://evil.example/x", "/my/line?linked=1")):
+            self.authenticate(login, login)
+            start = self.url_open(f"/line/login/start?channel={self.channel.id}&mode=link"
+                                  f"&redirect={quote(target, safe='')}", allow_redirects=False)
+            response = self.callback(self.emu.login.authorize(user, start.headers["Location"]))
+            self.assertEqual(response.status_code, 303, response.text[:500])
+            self.assertEqual(urlsplit(response.headers["Location"])._replace(
+                scheme="", netloc="").geturl(), expected)
+            self.assertTrue(self.identity(user).linked)
+
     def test_state_mismatch_is_refused(self):
         aiko = self.emu.add_user("Aiko LINE")
         self.authenticate("line_portal_a", "line_portal_a")
@@ -317,16 +333,9 @@ class TestLineLogin(LineLoginMixin, HttpCase):
         target = self.log_in_with_line(aiko, start + quote("/my/line?x=1", safe=""))
         self.assertEqual(f"{target.path}?{target.query}", "/my/line?x=1", "same-site path kept")
 
-    def speaks_japanese(self, user):
-        self.env["res.lang"]._activate_lang("ja_JP")
-        self.env["ir.module.module"]._load_module_terms(["line_idlink_addon"], ["ja_JP"],
-                                                        overwrite=True)
-        user.lang = "ja_JP"
-        self.env.flush_all()
-
     def test_my_line_page_in_japanese(self):
         """A Japanese customer reads /my/line in Japanese, unlink notice included."""
-        self.speaks_japanese(self.user_a)
+        self.use_japanese(self.user_a)
         self.authenticate("line_portal_a", "line_portal_a")
         page = self.url_open("/my/line")
         self.assertEqual(page.status_code, 200)
@@ -347,7 +356,7 @@ class TestLineLogin(LineLoginMixin, HttpCase):
         self.deliver()
         token = self.link_token_from(aiko.inbox)
         self.assertTrue(token)
-        self.speaks_japanese(self.user_b)
+        self.use_japanese(self.user_b)
         self.authenticate("line_portal_b", "line_portal_b")
         page = self.url_open(f"/line/link?linkToken={quote(token, safe='')}")
         self.assertIn("LINEアカウントの連携", page.text)

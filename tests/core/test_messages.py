@@ -12,6 +12,9 @@ from line_idlink import flex_builders, message_builders, postbacks
 from line_emulator.limits import validate_messages
 from line_idlink.message_builders import MessageTooLarge
 
+INVOICE = {"name": "INV/2026/0007", "due": date(2026, 10, 31), "amount_due": 5600,
+           "overdue": True, "url": "https://shop.example/my/invoices/7"}
+CART_ITEM = {"name": "緑茶", "quantity": 2}
 ORDER = {"name": "S00042", "date": date(2026, 11, 1), "total": 12800, "state": "発送済み",
          "url": "https://shop.example/my/orders/42"}
 
@@ -43,6 +46,13 @@ BUILDERS = {  # name -> (build(lang), SDK class)
     "card": (lambda lang: flex_builders.member_card("C-0001", "Gold", 1234, lang, name="山田 花子",
                                                     url="https://liff.line.me/1234-abcd"), FlexMessage),
     "card_plain": (lambda lang: flex_builders.member_card("C-1", lang=lang), FlexMessage),
+    "invoices": (lambda lang: flex_builders.invoice_list([INVOICE, {**INVOICE, "overdue": False,
+                                                                    "url": None}] * 6, lang),
+                 FlexMessage),
+    "invoices_none": (lambda lang: flex_builders.invoice_list([], lang), TextMessage),
+    "cart": (lambda lang: flex_builders.cart_reminder([CART_ITEM] * 7, 8400,
+                                                      "https://shop.example/shop/cart?t=x", lang),
+             FlexMessage),
 }
 
 
@@ -179,3 +189,29 @@ def test_postback_data_with_parameters():
 @pytest.mark.parametrize("garbage", [None, 5, "x" * 301, ""])
 def test_parse_postback_never_raises(garbage):
     assert postbacks.parse_postback(garbage) == {}
+
+
+# Invoices and the cart reminder -----------------------------------------------------------------
+def test_invoice_list_marks_overdue_and_links_to_payment():
+    on_time = {**INVOICE, "name": "INV/2026/0008", "overdue": False}
+    carousel = flex_builders.invoice_list([INVOICE, on_time])["contents"]["contents"]
+    texts = [json.dumps(bubble, ensure_ascii=False) for bubble in carousel]
+    assert "期限超過" in texts[0] and "期限超過" not in texts[1]
+    assert "¥5,600" in texts[0] and "2026/10/31" in texts[0]
+    assert carousel[0]["footer"]["contents"][0]["action"]["uri"] == INVOICE["url"]
+    with pytest.raises(MessageTooLarge):
+        flex_builders.invoice_list([INVOICE] * 13)
+    assert flex_builders.invoice_list([], "en") == {"type": "text",
+                                                    "text": "You have no invoices to pay."}
+
+
+def test_cart_reminder_lists_items_total_and_opens_the_cart():
+    message = flex_builders.cart_reminder(
+        [{"name": f"item {i}", "quantity": 1} for i in range(7)], 8400,
+        "https://shop.example/shop/cart?token=abc", "en")
+    body = json.dumps(message["contents"]["body"], ensure_ascii=False)
+    assert "item 4" in body and "item 5" not in body and "and 2 more" in body
+    assert "8,400" in body
+    assert message["contents"]["footer"]["contents"][0]["action"]["uri"].endswith("token=abc")
+    with pytest.raises(ValueError):
+        flex_builders.cart_reminder([], 0, "https://shop.example/shop/cart")

@@ -35,7 +35,7 @@ from line_idlink.retry import RETRY_IF_NOT_PROCESSED, LineApiError
 from line_idlink.richmenu_publisher import RichMenuClient
 from line_idlink.storage import SQLiteStorage
 from line_idlink.webhook import WebhookReceiver
-from . import accounts, bot, portal
+from . import accounts, bot, portal, shop
 from .db import ShopDB
 from .menus import ensure_rich_menus
 from .web import Session
@@ -101,6 +101,10 @@ class ReferenceApp:
             Rule("/line/login", endpoint=portal.line_login),
             Rule("/line/callback", endpoint=portal.callback),
             Rule("/line/webhook", endpoint=bot.webhook, methods=["POST"]),
+            Rule("/shop", endpoint=shop.catalogue),
+            Rule("/shop/cart", endpoint=shop.cart_page),
+            Rule("/shop/cart/add", endpoint=shop.cart_add, methods=["POST"]),
+            Rule("/shop/checkout", endpoint=shop.checkout, methods=["POST"]),
         ])
 
     def start(self):
@@ -128,6 +132,10 @@ class ReferenceApp:
 
     def process_pending(self):
         return self.receiver.process_pending()
+
+    def remind_abandoned_carts(self, delay=shop.REMIND_AFTER):
+        """Remind abandoned carts on LINE, once each (see :mod:`.shop`)."""
+        return shop.remind_abandoned_carts(self, delay)
 
     # Look-ups -----------------------------------------------------------------------------
     def now(self):

@@ -30,11 +30,13 @@ from line_idlink.webhook import (
 log = logging.getLogger("line_idlink_dev.reference.bot")
 JST = timezone(timedelta(hours=9))
 KEYWORDS = (("連携解除", "unlink"), ("連携", "link"), ("残高", "balance"), ("ポイント", "points"),
-            ("注文履歴", "orders"), ("注文", "orders"), ("会員証", "member_card"))
+            ("注文履歴", "orders"), ("注文", "orders"), ("請求書", "invoices"), ("請求", "invoices"),
+            ("会員証", "member_card"))
 TIERS = {"regular": "レギュラー", "silver": "シルバー", "gold": "ゴールド"}
 ORDER_STATES = {"draft": "お見積り", "sale": "ご注文受付", "shipped": "発送済み",
                 "done": "お届け済み", "cancel": "キャンセル"}
-HELP = "「残高」「ポイント」「注文履歴」「会員証」と送っていただくと、お客様の情報をお答えします。"
+HELP = ("「残高」「ポイント」「注文履歴」「請求書」「会員証」と送っていただくと、お客様の情報を"
+        "お答えします。")
 
 
 def webhook(app, request):
@@ -184,10 +186,19 @@ def orders(app, customer):
                                       "state": ORDER_STATES.get(o["state"], o["state"])} for o in rows])
 
 
+def invoices(app, customer):
+    today = _today(app).isoformat()
+    rows = app.db.open_invoices(customer["id"])[:12]  # most urgent first; a carousel shows 12
+    return flex_builders.invoice_list([{"name": i["name"], "due": i["due"],
+                                        "amount_due": i["amount_due"], "overdue": i["due"] < today}
+                                       for i in rows])
+
+
 def member_card(app, customer):
     return flex_builders.member_card(customer["customer_number"],
                                      TIERS.get(customer["tier"], customer["tier"]),
                                      customer["points"], name=customer["name"])
 
 
-SERVICES = {"balance": balance, "points": points, "orders": orders, "member_card": member_card}
+SERVICES = {"balance": balance, "points": points, "orders": orders, "invoices": invoices,
+            "member_card": member_card}

@@ -33,6 +33,22 @@ CREATE TABLE IF NOT EXISTS sale_order (
     total INTEGER NOT NULL,
     state TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS invoice (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customer(id),
+    name TEXT NOT NULL,
+    due TEXT NOT NULL,
+    amount_due INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open'  -- open | paid
+);
+CREATE TABLE IF NOT EXISTS cart (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL UNIQUE REFERENCES customer(id),
+    token TEXT NOT NULL UNIQUE,       -- the cart's access token: /shop/cart?token=...
+    items TEXT NOT NULL,              -- JSON {sku: quantity}
+    updated_at REAL NOT NULL,
+    reminded_at REAL                  -- the LINE reminder: at most one per cart
+);
 CREATE TABLE IF NOT EXISTS web_session (
     id TEXT PRIMARY KEY,
     data TEXT NOT NULL
@@ -64,16 +80,22 @@ CREATE TABLE IF NOT EXISTS campaign_batch (
 );
 """
 
-# Three demo customers: a light buyer, a loyal buyer and a new one (no orders yet).
+# What the shop sells: sku -> (name, price in yen)
+PRODUCTS = {"tea": ("緑茶 100g", 1200), "kettle": ("南部鉄瓶", 8800), "cups": ("湯呑み 2客", 3200)}
+
+# Three demo customers: a light buyer, a loyal buyer and a new one (no orders yet); the open
+# invoices add up to each one's balance.
 DEMO_PASSWORD = "line-demo"
 DEMO_CUSTOMERS = [
     {"email": "aiko@example.com", "name": "佐藤 愛子", "tier": "silver", "points": 320,
-     "balance": 1200, "orders": [("S00011", "2026-09-14", 4800, "done")]},
+     "balance": 1200, "orders": [("S00011", "2026-09-14", 4800, "done")],
+     "invoices": [("INV/2026/0011", "2026-10-14", 1200)]},
     {"email": "kenji@example.com", "name": "鈴木 健二", "tier": "gold", "points": 2480,
      "balance": 5600, "orders": [("S00012", "2026-08-02", 12800, "done"),
                                  ("S00015", "2026-09-20", 7600, "done"),
                                  ("S00019", "2026-10-11", 9900, "done"),
-                                 ("S00023", "2026-10-30", 15400, "shipped")]},
+                                 ("S00023", "2026-10-30", 15400, "shipped")],
+     "invoices": [("INV/2026/0019", "2026-10-25", 2400), ("INV/2026/0023", "2026-12-15", 3200)]},
     {"email": "yui@example.com", "name": "高橋 結衣", "tier": "regular", "points": 0,
      "balance": 0, "orders": []},
 ]
@@ -143,6 +165,9 @@ class ShopDB:
             for name, date, total, state in customer["orders"]:
                 self.execute("INSERT INTO sale_order (customer_id, name, date, total, state)"
                              " VALUES (?, ?, ?, ?, ?)", (cursor.lastrowid, name, date, total, state))
+            for name, due, amount in customer.get("invoices", ()):
+                self.execute("INSERT INTO invoice (customer_id, name, due, amount_due)"
+                             " VALUES (?, ?, ?, ?)", (cursor.lastrowid, name, due, amount))
 
     def customer(self, customer_id):
         rows = self.query("SELECT * FROM customer WHERE id = ?", (customer_id,))
@@ -176,6 +201,61 @@ class ShopDB:
     def orders(self, customer_id):
         return self.query("SELECT * FROM sale_order WHERE customer_id = ? ORDER BY date DESC",
                           (customer_id,))
+
+    def open_invoices(self, customer_id):
+        """The customer's invoices to pay, the most urgent (earliest due) first."""
+        return self.query("SELECT * FROM invoice WHERE customer_id = ? AND state = 'open'"
+                          " ORDER BY due, id", (customer_id,))
+
+    # Carts --------------------------------------------------------------------------------
+    def cart(self, customer_id=None, token=None):
+        """The open cart of a customer (or the one with this access token), items decoded."""
+        column, value = ("customer_id", customer_id) if token is None else ("token", token)
+        rows = self.query(f"SELECT * FROM cart WHERE {column} = ?", (value,))
+        if not rows:
+            return None
+        cart = rows[0]
+        cart["items"] = json.loads(cart["items"])
+        return cart
+
+    def add_to_cart(self, customer_id, sku, quantity, now):
+        """Add to the customer's cart (created with a fresh access token); a change makes it a
+        new cart for the reminder (``reminded_at`` cleared)."""
+        if sku not in PRODUCTS or not 1 <= int(quantity) <= 99:
+            raise ValueError("unknown product or quantity")
+        with self.transaction() as con:
+            row = con.execute("SELECT items FROM cart WHERE customer_id = ?",
+                              (customer_id,)).fetchone()
+            items = json.loads(row[0]) if row else {}
+            items[sku] = items.get(sku, 0) + int(quantity)
+            if row:
+                con.execute("UPDATE cart SET items = ?, updated_at = ?, reminded_at = NULL"
+                            " WHERE customer_id = ?", (json.dumps(items), now, customer_id))
+            else:
+                con.execute("INSERT INTO cart (customer_id, token, items, updated_at)"
+                            " VALUES (?, ?, ?, ?)", (customer_id, secrets.token_urlsafe(24),
+                                                     json.dumps(items), now))
+
+    def check_out(self, customer_id, name, date):
+        """The cart becomes an order (and is gone: nothing left to remind)."""
+        cart = self.cart(customer_id)
+        if not cart:
+            raise ValueError("the cart is empty")
+        total = cart_total(cart["items"])
+        with self.transaction() as con:
+            con.execute("INSERT INTO sale_order (customer_id, name, date, total, state)"
+                        " VALUES (?, ?, ?, ?, 'sale')", (customer_id, name, date, total))
+            con.execute("DELETE FROM cart WHERE customer_id = ?", (customer_id,))
+
+    def abandoned_carts(self, before):
+        """Carts not touched since ``before`` (seconds) and not reminded yet."""
+        return self.query("SELECT * FROM cart WHERE updated_at <= ? AND reminded_at IS NULL"
+                          " ORDER BY id", (before,))
+
+    def claim_cart_reminder(self, cart_id, now):
+        """Mark the cart reminded; False if it already was (another run took it)."""
+        return self.execute("UPDATE cart SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
+                            (now, cart_id)).rowcount == 1
 
     def segment(self, customer_id):
         """'loyal' from three orders on, else 'light' (the campaign's purchase-history segments)."""
@@ -239,3 +319,7 @@ class ShopDB:
         if event is None:
             return self.query("SELECT * FROM line_audit ORDER BY id")
         return self.query("SELECT * FROM line_audit WHERE event = ? ORDER BY id", (event,))
+
+
+def cart_total(items):
+    return sum(PRODUCTS[sku][1] * quantity for sku, quantity in items.items() if sku in PRODUCTS)

@@ -9,7 +9,8 @@ tests tap it like a person would (``SimUser.tap(*tap_point("linked", "連携解�
 from line_emulator.images import solid_png
 from line_idlink.message_builders import postback_action
 from line_idlink.postbacks import (
-    POSTBACK_LINK, POSTBACK_MEMBER_CARD, POSTBACK_ORDERS, POSTBACK_POINTS, POSTBACK_UNLINK,
+    POSTBACK_BALANCE, POSTBACK_INVOICES, POSTBACK_LINK, POSTBACK_MEMBER_CARD, POSTBACK_ORDERS,
+    POSTBACK_POINTS, POSTBACK_UNLINK,
 )
 from line_idlink.richmenu_spec import RichMenuSpec
 
@@ -20,6 +21,7 @@ NAMES = {"unlinked": "未連携メニュー", "linked": "連携済みメニュ�
 BUTTONS = {
     "unlinked": [("連携する", POSTBACK_LINK)],
     "linked": [("連携解除", POSTBACK_UNLINK), ("注文履歴", POSTBACK_ORDERS),
+               ("請求書", POSTBACK_INVOICES), ("残高", POSTBACK_BALANCE),
                ("ポイント", POSTBACK_POINTS), ("会員証", POSTBACK_MEMBER_CARD)],
 }
 
