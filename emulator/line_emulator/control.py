@@ -115,6 +115,8 @@ _action("postback", "controlPostback", lambda user, call: user.postback(
     _field(call.json(), "data"), _field(call.json(), "params", dict, required=False)))
 _action("tap", "controlTap", lambda user, call: user.tap(_field(call.json(), "x", int),
                                                           _field(call.json(), "y", int)))
+_action("open-url", "controlOpenUrl", lambda user, call: user.open_url(
+    _field(call.json(), "url"), _field(call.json(), "messageId", required=False)))
 _action("account-link", "controlAccountLink", lambda user, call: user.account_link(
     _field(call.json(), "linkToken"), _field(call.json(), "nonce")))
 

@@ -65,6 +65,7 @@ class MessagingState:
         self.link_tokens = {}  # token -> {"userId", "expires", "used"}
         # One record per (request, recipient): what quota, sent counts and statistics count.
         self.deliveries = []  # {"api", "requestId", "userId", "messageIds", "unit", "time", ...}
+        self.clicks = []  # {"requestId", "userId", "seq", "url", "time"}: links users opened
         self.units = {}  # "yyyyMM" (UTC+9) -> aggregation unit names in first-use order
         self.narrowcasts = {}  # requestId -> job, see narrowcast.py
         self.audiences = AudienceState(emu)
@@ -180,6 +181,24 @@ class MessagingState:
             "unit": unit, "notificationDisabled": bool(notification_disabled), "time": now,
         })
 
+    # Clicks -----------------------------------------------------------------------------
+    def record_click(self, user, url, message_id=None):
+        """``user`` opens ``url`` in a message of their inbox (the newest holding it, or the
+        one with ``message_id``): recorded for the statistics. False when no message holds it."""
+        for index in range(len(user.inbox) - 1, -1, -1):
+            item = user.inbox[index]
+            if message_id is not None and item["messageId"] != message_id:
+                continue
+            if url not in message_urls(item["message"]):
+                continue
+            seq = 1  # the message's position in its request
+            while index - seq >= 0 and user.inbox[index - seq]["requestId"] == item["requestId"]:
+                seq += 1
+            self.clicks.append({"requestId": item["requestId"], "userId": user.user_id,
+                                "seq": seq, "url": url, "time": self.emu.clock.now()})
+            return True
+        return False
+
     # Quota --------------------------------------------------------------------------------
     def usage_this_month(self):
         month = jst_date(self.emu.clock.now())[:6]
@@ -220,6 +239,31 @@ class MessagingState:
         with self.emu.locked():
             self.audiences.run_pending()
             advance_narrowcasts(self)
+
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"]+")
+_URI_KEYS = ("uri", "linkUri")
+
+
+def message_urls(message):
+    """The URLs a user can open in one message: links in a text, ``uri`` actions anywhere."""
+    found = []
+    if message.get("type") in ("text", "textV2"):
+        found += _URL_IN_TEXT.findall(message.get("text") or "")
+
+    def walk(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in _URI_KEYS and isinstance(item, str):
+                    found.append(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk({k: v for k, v in message.items() if k != "text"})
+    return found
 
 
 # Request helpers shared by the sending endpoints ---------------------------------------------
