@@ -156,7 +156,8 @@ assert browser.get("/r/nope").status_code == 404 and tracker.clicks == []
 # Variant A is one text with the campaign-level link. Variant B names the customer and carries
 # their own link. Grouping by the exact JSON of the messages decides the request type: a body
 # shared by many users is a multicast, a body of one user is a push. That is what
-# `line_idlink.campaign.plan_campaign` does (notebook 05); here it is written out.
+# `line_idlink.campaign.plan_campaign` does (notebook 05). Sections 5 and 6 send A and B
+# accordingly; section 11 writes the grouping out for the winner's send.
 
 # %%
 body_a = [message_builders.text(f"秋の新作が入荷しました🍁 今だけ送料無料 → {link_a}")]
@@ -172,6 +173,7 @@ bodies.update({c["id"]: body_b(c) for c in groups["B"]})
 print("A: distinct bodies", len({repr(bodies[i]) for i in ids["A"]}),
       "| B: distinct bodies", len({repr(bodies[i]) for i in ids["B"]}))
 print("B, first customer:", nb.describe_message(bodies[groups["B"][0]["id"]][0]))
+assert len({repr(bodies[i]) for i in ids["A"]}) == 1               # A: one multicast
 assert len({repr(bodies[i]) for i in ids["B"]}) == len(ids["B"])  # B can't be multicast
 
 # %% [markdown]
