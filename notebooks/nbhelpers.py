@@ -8,11 +8,13 @@ written out in the notebooks themselves, so a reader sees each call that matters
 - :class:`RequestLog`: print what LINE received since the last look, one line per request.
 - :func:`seeded_uuids` / :class:`RecordingSleep`: retry keys and backoff waits that repeat run to
   run, and sleeps that only record (the emulator's clock is frozen; nothing needs real waiting).
-- :func:`short`, :func:`show_events`, :func:`show_json`: compact, stable printing.
+- :func:`short`, :func:`show_events`, :func:`show_json`: compact, stable printing;
+  :func:`show_figure`: a matplotlib figure as a PNG that is the same on every run.
 
 Nothing here prints a port, a real time or a latency: those change from run to run.
 """
 
+import io
 import json
 import logging
 import random
@@ -210,3 +212,16 @@ class Inbox:
         for item in items:
             print(f"{self.user.display_name}'s chat <- {item['api']}: "
                   f"{describe_message(item['message'])}")
+
+
+def show_figure(fig):
+    """Lay out, display and close a matplotlib figure as a PNG without the "Software" metadata
+    (it names the matplotlib version, which would change the committed output)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", metadata={"Software": None})
+    plt.close(fig)
+    display(Image(png.getvalue()))

@@ -22,6 +22,11 @@ Undocumented behaviour chosen here
 - Account-link dialog: the nonce must be a string of 10 to 255 characters (LINE's rule). Otherwise
   the dialog shows an error, no webhook is sent and the link token is left unused. A link token
   that is unknown, expired or already used also sends nothing (as documented by LINE).
+- ``open_url(url)``: the user opens a link of a message in the chat (a URL in a text, or a
+  ``uri`` action of a template, Flex or imagemap message). LINE sends no webhook for that; the
+  click only counts in the statistics (per aggregation unit, per narrowcast/broadcast request).
+  Without ``message_id`` it is the newest message holding the URL; a URL no message holds is a
+  400. A user who blocked the bot can still open links of the chat history.
 - A tap on a ``datetimepicker`` area sends a postback with whatever ``params`` the rich-menu state
   reports (the user "picks" the initial value); ``camera``, ``cameraRoll``, ``location`` and
   ``clipboard`` areas send nothing.
@@ -183,6 +188,17 @@ class SimUser:
             if kind == "uri":
                 return ActionResult([], action=action, uri=action.get("uri"))
             return ActionResult([], action=action)
+
+    def open_url(self, url, message_id=None):
+        """Open ``url`` in a message the bot sent this user: LINE counts the click (no event);
+        ``result.uri`` is the URL the LINE app opens. See the module doc."""
+        if not isinstance(url, str) or not url:
+            raise _bad("url must be a non-empty string")
+        with self.emu.locked():
+            if not self.emu.messaging.record_click(self.record, url, message_id):
+                raise _bad(f"no message in {self.user_id}'s chat holds {url}"
+                           + (f" (message {message_id})" if message_id else ""))
+            return ActionResult([], uri=url)
 
     # Account link and LINE Login ---------------------------------------------------------------
     def account_link(self, link_token, nonce):

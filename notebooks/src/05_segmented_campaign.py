@@ -28,7 +28,6 @@
 # connection dropped**. Finally it counts every inbox to check that nobody got a message twice.
 
 # %%
-import io
 import random
 from collections import Counter
 
@@ -36,7 +35,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # render to PNG bytes, no GUI
 import matplotlib.pyplot as plt
-from IPython.display import Image, display
 
 import nbhelpers as nb
 from line_idlink import flex_builders, message_builders
@@ -275,11 +273,7 @@ ax.set_yscale("symlog")
 ax.set_ylim(0, 5000)
 ax.set_title("Autumn sale: recipients, requests and retries per segment")
 ax.legend(loc="upper right")
-fig.tight_layout()
-png = io.BytesIO()
-fig.savefig(png, format="png", metadata={"Software": None})
-plt.close(fig)
-display(Image(png.getvalue()))
+nb.show_figure(fig)
 
 # %%
 sender.close()

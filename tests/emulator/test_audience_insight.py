@@ -10,6 +10,7 @@ from linebot.v3.audience.exceptions import ApiException as AudienceApiException
 from linebot.v3.insight.exceptions import ApiException as InsightApiException
 from linebot.v3.messaging.exceptions import ApiException
 
+from line_emulator.users import UserActionError
 from messaging_support import (api, audience_blob, audiences, friend, friends,  # noqa: F401
                                insight, raw, text)
 
@@ -167,6 +168,76 @@ def test_statistics_per_unit_count_the_tagged_deliveries(emu, api, insight):
         with pytest.raises(InsightApiException) as caught:
             insight.get_statistics_per_unit(*bad)
         assert caught.value.status == 400
+
+
+def test_links_users_open_are_clicks_of_their_unit(emu, api, insight, emulator_server):
+    """A user opening a link of a tagged message (SimUser.open_url, or the control API) is a
+    click in the unit's statistics, and sends no webhook; under 20 the figures are hidden."""
+    team = friends(emu, 30)
+    sale, shop = "https://shop.example/r/Ab3", "https://shop.example/"
+    button = msg.TemplateMessage(alt_text="sale", template=msg.ButtonsTemplate(
+        text="秋のセール", actions=[msg.URIAction(label="見る", uri=shop)]))
+    api.multicast(msg.MulticastRequest(to=[u.user_id for u in team[:25]],
+                                       messages=[text(f"セール中 {sale} ぜひ"), button],
+                                       custom_aggregation_units=["autumn_sale"]))
+    api.push_message(msg.PushMessageRequest(to=team[25].user_id, messages=[text(f"{sale} !")],
+                                            custom_aggregation_units=["autumn_sale"]))
+    api.push_message(msg.PushMessageRequest(to=team[26].user_id, messages=[text(sale)],
+                                            custom_aggregation_units=["other"]))
+    sent_before = len(emu.webhooks.deliveries)
+    for user in team[:22]:
+        assert user.open_url(sale).uri == sale
+    team[0].open_url(sale)  # twice: one more click, still one user
+    team[1].open_url(shop)
+    team[26].open_url(sale)  # another unit's message
+    opened = raw(emulator_server, "POST", f"/__emulator__/users/{team[25].user_id}/open-url",
+                 json={"url": sale})
+    assert opened.status_code == 200 and opened.json() == {"events": [], "deliveries": [],
+                                                           "uri": sale}
+    assert len(emu.webhooks.deliveries) == sent_before  # LINE tells the bot nothing
+
+    stats = insight.get_statistics_per_unit("autumn_sale", TODAY, TODAY)
+    assert stats.overview.unique_click == 23
+    assert [(c.seq, c.url, c.click, c.unique_click, c.unique_click_of_request)
+            for c in stats.clicks] == [(1, sale, 24, 23, 23), (2, shop, None, None, None)]
+    assert insight.get_statistics_per_unit("other", TODAY, TODAY).overview.unique_click is None
+
+    with pytest.raises(UserActionError) as caught:
+        team[29].open_url(sale)  # nothing in that chat
+    assert caught.value.status == 400
+    missing = raw(emulator_server, "POST", f"/__emulator__/users/{team[2].user_id}/open-url",
+                  json={"url": "https://elsewhere.example/"})
+    assert missing.status_code == 400
+    assert len(emu.messaging.clicks) == 26  # nothing recorded by the refused ones
+
+
+def test_a_link_opened_in_a_given_message_counts_for_that_message(emu, api, emulator_server):
+    """open_url(url, message_id): the click is on that message (its seq within its request),
+    not on the newest one holding the URL; a message without that link is a 400."""
+    team = friends(emu, 3)
+    url = "https://shop.example/r/Xy9"
+    api.multicast(msg.MulticastRequest(to=[u.user_id for u in team],
+                                       messages=[text("秋のセール"), text(f"見る {url}")],
+                                       custom_aggregation_units=["first"]))
+    api.push_message(msg.PushMessageRequest(to=team[1].user_id, messages=[text(url)],
+                                            custom_aggregation_units=["second"]))
+    greeting, in_multicast, in_push = team[1].inbox
+    team[1].open_url(url, message_id=in_multicast["messageId"])
+    team[1].open_url(url)  # the newest message holding it: the push
+    opened = raw(emulator_server, "POST", f"/__emulator__/users/{team[1].user_id}/open-url",
+                 json={"url": url, "messageId": in_multicast["messageId"]})
+    assert opened.status_code == 200
+    assert [(c["requestId"], c["userId"], c["seq"]) for c in emu.messaging.clicks] == [
+        (in_multicast["requestId"], team[1].user_id, 2),
+        (in_push["requestId"], team[1].user_id, 1),
+        (in_multicast["requestId"], team[1].user_id, 2)]
+
+    with pytest.raises(UserActionError) as caught:
+        team[1].open_url(url, message_id=greeting["messageId"])  # no link in that one
+    assert caught.value.status == 400
+    with pytest.raises(UserActionError):
+        team[1].open_url(url, message_id=team[2].inbox[1]["messageId"])  # someone else's
+    assert len(emu.messaging.clicks) == 3
 
 
 def test_aggregation_units_used_this_month(emu, api):

@@ -95,6 +95,8 @@ postback = _action(lambda user, call: user.postback(
     _field(call.json(), "data"), _field(call.json(), "params", dict, required=False)))
 tap = _action(lambda user, call: user.tap(_field(call.json(), "x", int),
                                            _field(call.json(), "y", int)))
+open_url = _action(lambda user, call: user.open_url(
+    _field(call.json(), "url"), _field(call.json(), "messageId", required=False)))
 account_link = _action(lambda user, call: user.account_link(
     _field(call.json(), "linkToken"), _field(call.json(), "nonce")))
 

@@ -40,6 +40,8 @@ ROUTES = [
           auth="control", unlocked=True),
     Route("POST", P + "/users/<userId>/tap", "controlTap", handlers.tap,
           auth="control", unlocked=True),
+    Route("POST", P + "/users/<userId>/open-url", "controlOpenUrl", handlers.open_url,
+          auth="control", unlocked=True),
     Route("POST", P + "/users/<userId>/account-link", "controlAccountLink",
           handlers.account_link, auth="control", unlocked=True),
 ]

@@ -10,7 +10,10 @@ Undocumented behaviour chosen here
   ``out_of_service``; a malformed date is a 400.
 - Simulated users see every message they receive: each delivery of a tagged push/multicast is
   one impression of each of its message objects (``seq`` = position in ``messages``, from 1).
-  Clicks and media plays are not simulated, so those values are ``null`` and ``clicks`` is empty.
+  Media plays are not simulated (``null``). Clicks are the links simulated users opened
+  (``SimUser.open_url``) in those deliveries: ``clicks[]`` has one entry per (message ``seq``,
+  URL), in that order; ``uniqueClickOfRequest`` counts the users who opened that URL in any
+  message of the statistics. Under 20 every click figure is ``null``, like the others.
 - ``getMessageEvent`` knows narrowcast and broadcast request ids (404 ``Not found`` otherwise);
   ``delivered`` is null while a narrowcast is still waiting or sending.
 - Insight deliveries per day: the OA Manager fields (broadcast, targeting, autoResponse,
@@ -116,6 +119,21 @@ def _per_message(deliveries, unique=False):
     return messages
 
 
+def _clicks(call, deliveries):
+    """``(overview uniqueClick, clicks[])`` of the links opened in ``deliveries``."""
+    shown = {(d["requestId"], d["userId"]) for d in deliveries}
+    opened = [c for c in call.emu.messaging.clicks if (c["requestId"], c["userId"]) in shown]
+    per_link, per_url = {}, {}
+    for click in opened:
+        per_link.setdefault((click["seq"], click["url"]), []).append(click["userId"])
+        per_url.setdefault(click["url"], set()).add(click["userId"])
+    clicks = [{"seq": seq, "url": url, "click": _private(len(users)),
+               "uniqueClick": _private(len(set(users))),
+               "uniqueClickOfRequest": _private(len(per_url[url]))}
+              for (seq, url), users in sorted(per_link.items())]
+    return _private(len({c["userId"] for c in opened})), clicks
+
+
 def get_statistics_per_unit(call):
     unit = call.query("customAggregationUnit")
     if not unit or not UNIT_NAME.match(unit):
@@ -127,10 +145,11 @@ def get_statistics_per_unit(call):
     tagged = [d for d in call.emu.messaging.deliveries
               if d["unit"] == unit and first <= jst_date(d["time"]) <= last]
     messages = _per_message(tagged, unique=True)
+    unique_click, clicks = _clicks(call, tagged)
     overview = {"uniqueImpression": _private(len({d["userId"] for d in tagged})),
-                "uniqueClick": None, "uniqueMediaPlayed": None,
+                "uniqueClick": unique_click, "uniqueMediaPlayed": None,
                 "uniqueMediaPlayed100Percent": None}
-    return 200, {"overview": overview, "messages": messages, "clicks": []}
+    return 200, {"overview": overview, "messages": messages, "clicks": clicks}
 
 
 def get_number_of_message_deliveries(call):
@@ -160,13 +179,14 @@ def get_message_event(call):
     if not sent and job is None:
         raise LineError(404, "Not found")
     finished = job is None or job["phase"] in ("succeeded", "failed")
+    unique_click, clicks = _clicks(call, sent)
     overview = {"requestId": request_id,
                 "timestamp": int(sent[0]["time"]) if sent else int(job["accepted"]),
                 "delivered": len(sent) if finished else None,
                 "uniqueImpression": _private(len({d["userId"] for d in sent})),
-                "uniqueClick": None, "uniqueMediaPlayed": None,
+                "uniqueClick": unique_click, "uniqueMediaPlayed": None,
                 "uniqueMediaPlayed100Percent": None}
-    return 200, {"overview": overview, "messages": _per_message(sent), "clicks": []}
+    return 200, {"overview": overview, "messages": _per_message(sent), "clicks": clicks}
 
 
 def get_number_of_followers(call):

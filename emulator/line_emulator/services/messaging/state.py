@@ -6,7 +6,9 @@ Other parts of the emulator use:
 - ``emu.messaging.issue_reply_token(user_id, event_ms)`` for each webhook event with a
   replyToken, and ``renew_reply_token(token)`` when that event is redelivered;
 - ``emu.messaging.use_link_token(token, user_id)`` when a user opens the account-link dialog;
-- ``emu.messaging.deliver(user_id, api, messages, request_id)`` to put messages in an inbox.
+- ``emu.messaging.deliver(user_id, api, messages, request_id)`` to put messages in an inbox;
+- ``emu.messaging.record_click(user, url, message_id)`` when a user opens a link of a message
+  (``SimUser.open_url``); the Insight statistics count ``emu.messaging.clicks``.
 
 The rules it applies are described in :mod:`.sending` (reply tokens, quota) and
 :mod:`.narrowcast`.
@@ -17,6 +19,7 @@ import collections
 from ... import errors
 from ...clock import jst_date
 from ...errors import LineError
+from ...message_links import message_urls
 from ...message_store import Deliveries, Send
 from ..audience.state import AudienceState
 from .narrowcast import advance_narrowcasts
@@ -38,6 +41,7 @@ class MessagingState:
         # One record per (request, recipient): what quota, sent counts and statistics count,
         # {"api", "requestId", "userId", "messageIds", "unit", "time", ...} when read.
         self.deliveries = Deliveries()
+        self.clicks = []  # {"requestId", "userId", "seq", "url", "time"}: links users opened
         self.usage = collections.Counter()  # "yyyyMM" (UTC+9) -> messages counted in the quota
         self.units = {}  # "yyyyMM" (UTC+9) -> aggregation unit names in first-use order
         self.narrowcasts = {}  # requestId -> job, see narrowcast.py
@@ -149,6 +153,26 @@ class MessagingState:
         self.deliveries.add(send)
         if send.api in QUOTA_APIS:
             self.usage[jst_date(send.time)[:6]] += len(send.recipients)
+
+    # Clicks -------------------------------------------------------------------------------
+    def record_click(self, user, url, message_id=None):
+        """``user`` (a ``state.User``) opens ``url`` in a message of their inbox (the newest
+        holding it, or the one with ``message_id``): recorded for the statistics, ``seq`` being
+        the message's position in its request. False when no message holds it.
+
+        Walks the user's own inbox references (no per-recipient work at sending time); a
+        message id is only built when ``message_id`` is asked for."""
+        with self.emu.locked():
+            for send, j in reversed(user.inbox.refs):
+                if message_id is not None and \
+                        send.message_id(send.position(user.user_id), j) != message_id:
+                    continue
+                if url not in message_urls(send.messages[j]):
+                    continue
+                self.clicks.append({"requestId": send.request_id, "userId": user.user_id,
+                                    "seq": j + 1, "url": url, "time": self.emu.clock.now()})
+                return True
+            return False
 
     # Quota --------------------------------------------------------------------------------
     def usage_this_month(self):
