@@ -1,0 +1,7 @@
+from . import line_notice_template
+from . import res_company
+from . import res_config_settings
+from . import res_partner
+from . import sale_order
+from . import account_move
+from . import line_channel

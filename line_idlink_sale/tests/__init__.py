@@ -1,0 +1,2 @@
+from . import test_notices
+from . import test_segments
