@@ -9,6 +9,20 @@
 # (order history) in the chat. This notebook shows what those features do **at the protocol
 # level**, with a small shop written here and the LINE platform emulator (seeded, frozen clock).
 #
+# **What can go wrong.** A notice is sent from a cron, long after the webhook that caused it,
+# so it cannot use a reply token: it is a push, counted in the monthly quota, and a push whose
+# answer is lost (timeout, dropped connection) may or may not have been delivered. A reminder
+# cron that runs every hour can remind the same cart every hour, or remind a customer who has
+# already ordered. And a chat answer built by a bot that runs without a logged-in user can show
+# one customer another customer's orders if it trusts anything but the verified sender.
+#
+# **Why LINE designed it this way.** Replies are free but only live for a short time after the
+# user's action; pushes can be sent any time but cost quota, so LINE gives them the
+# `X-Line-Retry-Key`: a sender that stores the key before the first attempt can repeat the
+# request safely, and LINE answers 409 to a key it already accepted (for 24 hours). The userId
+# of a webhook event is vouched for by the signature (HMAC of the channel secret): that, and the
+# account link the customer made, are the only things that say who is asking.
+#
 # Three rules carry over to any integration:
 #
 # 1. **A notice is a push with a retry key stored before the first attempt.** A push whose
