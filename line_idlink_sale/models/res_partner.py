@@ -20,7 +20,7 @@ class ResPartner(models.Model):
              "order is confirmed and every night).")
     line_order_amount_12m = fields.Float(
         "Order Amount (12 months)", readonly=True, copy=False, digits=(16, 2),
-        help="Total of those orders, in the currency of each order's company.")
+        help="Total of those orders (taxes included), in the company's currency.")
     line_last_order_date = fields.Date("Last Order", readonly=True, copy=False)
     line_purchase_segment = fields.Selection(
         SEGMENTS, "Purchase Segment", readonly=True, copy=False, index=True,

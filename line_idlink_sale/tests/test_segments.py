@@ -57,6 +57,7 @@ class TestPurchaseSegments(SaleLineCommon, RichMenuCommon, HttpCase):
         self.rule("segment", loyal_menu, sequence=5, name="Loyal customers",
                   domain="[('line_purchase_segment', '=', 'loyal')]")
         self.run_rich_menu_cron()
+        self.emu.advance(0)  # bulk links are applied asynchronously by LINE
         self.assertEqual(self.shown(aiko), (members.line_rich_menu_id, "user"))
         for _i in range(3):
             self.order(self.partner_a)
@@ -65,6 +66,7 @@ class TestPurchaseSegments(SaleLineCommon, RichMenuCommon, HttpCase):
         self.assertEqual(identity.rich_menu_state, "pending",
                          "the segment change queues Aiko's menu")
         self.run_rich_menu_cron()
+        self.emu.advance(0)  # bulk links are applied asynchronously by LINE
         self.assertEqual(self.shown(aiko), (loyal_menu.line_rich_menu_id, "user"))
         self.assertEqual(self.shown(bunta), (members.line_rich_menu_id, "user"),
                          "Bunta (one order) keeps the members' menu")
