@@ -63,6 +63,7 @@ _TEXTS = {
         "unlinked": "アカウント連携を解除しました。再び連携するには「連携する」を押してください。",
         "unlink_question": "LINEとアカウントの連携を解除しますか？",
         "yes": "解除する", "no": "やめる",
+        "unlink_kept": "連携はそのままです。解除するには、メニューの「連携解除」を押してください。",
         "orders_alt": "ご注文履歴", "orders_none": "ご注文はまだありません。",
         "order_date": "注文日", "order_total": "合計", "order_state": "状況", "details": "詳細を見る",
         "balance_alt": "ご利用残高", "balance_title": "残高", "as_of": "{date}時点",
@@ -84,6 +85,7 @@ _TEXTS = {
         "unlinked": "Your account is no longer linked. Tap \"Link account\" to link it again.",
         "unlink_question": "Unlink your LINE account from your customer account?",
         "yes": "Unlink", "no": "Cancel",
+        "unlink_kept": "Your account stays linked. To unlink it, tap \"Unlink\" in the menu.",
         "orders_alt": "Your orders", "orders_none": "You have no orders yet.",
         "order_date": "Date", "order_total": "Total", "order_state": "Status",
         "details": "View details",
@@ -224,6 +226,11 @@ def unlink_question(lang="ja"):
             "template": {"type": "confirm", "text": question, "actions": actions}}
 
 
+def unlink_kept(lang="ja"):
+    """The answer to the unlink question's "no" (``action=unlink_cancel``): still linked."""
+    return text(_t(lang, "unlink_kept"))
+
+
 _FLEX = ("order_list", "balance", "points", "member_card", "format_amount")
 
 
@@ -238,7 +245,7 @@ def __getattr__(name):
 
 __all__ = [
     "MessageTooLarge", "text", "buttons", "link_url", "link_account", "link_first", "link_done",
-    "unlink_done", "unlink_question", "order_list", "balance", "points", "member_card",
-    "format_amount", "postback_data", "parse_postback", "postback_action", "uri_action",
+    "unlink_done", "unlink_question", "unlink_kept", "order_list", "balance", "points",
+    "member_card", "format_amount", "postback_data", "parse_postback", "postback_action", "uri_action",
     "quick_reply", "u16len", "json_size",
 ] + [name for name in dir() if name.startswith("POSTBACK_")]

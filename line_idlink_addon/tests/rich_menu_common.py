@@ -34,8 +34,8 @@ class RichMenuCommon(LineCommon):
                 "chat_bar_text": "メニュー", "alias_id": alias, "image": self.png(*size),
                 "area_ids": [(0, 0, area) for area in (areas or [
                     {"x": 0, "y": 0, "width": size[0], "height": size[1],
-                     "action_type": "postback", "postback_preset": "orders",
-                     "label": name[:20]}])]}
+                     "action_type": "postback", "postback_preset": "custom",
+                     "postback_data": "action=orders", "label": name[:20]}])]}
         vals.update(values)
         return self.env["line.rich.menu"].create(vals)
 

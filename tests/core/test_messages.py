@@ -32,6 +32,7 @@ BUILDERS = {  # name -> (build(lang), SDK class)
     "link_done_anonymous": (lambda lang: m.link_done(lang), TextMessage),
     "unlink_done": (lambda lang: m.unlink_done(lang), TextMessage),
     "unlink_question": (lambda lang: m.unlink_question(lang), TemplateMessage),
+    "unlink_kept": (lambda lang: m.unlink_kept(lang), TextMessage),
     "orders": (lambda lang: m.order_list([ORDER] * 12, lang), FlexMessage),
     "orders_usd": (lambda lang: m.order_list([{**ORDER, "url": None}], lang, "USD"), FlexMessage),
     "balance": (lambda lang: m.balance(-1500, "JPY", date(2026, 11, 2), lang,
