@@ -5,3 +5,4 @@ from . import res_partner
 from . import sale_order
 from . import account_move
 from . import line_channel
+from . import line_rich_menu_area

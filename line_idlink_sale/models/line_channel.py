@@ -48,28 +48,38 @@ class LineChannel(models.Model):
                 "balance": self._line_answer_balance}
 
     # ---- ANSWERS ------------------------------------------------------------------------------
-    def _line_answer_lang(self, identity):
-        """The language of an answer: the LINE app's (ja/en) when installed, else the
-        customer's."""
-        code = "ja_JP" if identity._line_lang() == "ja" else "en_US"
-        if not self.env["res.lang"]._lang_get(code):
-            code = identity.partner_id.lang or self.env.lang or "en_US"
-        return code
-
     def _line_answer_orders(self, identity):
         """注文履歴: the customer's latest orders (the portal's "My Orders")."""
         self.ensure_one()
-        lang = self._line_answer_lang(identity)
-        channel = self.with_context(lang=lang).sudo()
-        partner = identity.partner_id.with_context(lang=lang)
-        orders = channel.env["sale.order"].search(
-            partner._line_portal_orders_domain(self.company_id),
+        lang = self._line_chat_lang(identity)
+        return self.with_context(lang=lang).sudo()._line_build_orders(identity, lang)
+
+    def _line_answer_invoices(self, identity):
+        """請求書: the customer's open invoices, the oldest due first, overdue ones in red, each
+        with its portal page (where it can be paid online when a payment provider is set up)."""
+        self.ensure_one()
+        lang = self._line_chat_lang(identity)
+        return self.with_context(lang=lang).sudo()._line_build_invoices(identity, lang)
+
+    def _line_answer_balance(self, identity):
+        """残高: what the customer owes in total (open invoices less open credit notes) and what
+        is overdue, in the company's currency."""
+        self.ensure_one()
+        lang = self._line_chat_lang(identity)
+        return self.with_context(lang=lang).sudo()._line_build_balance(identity, lang)
+
+    # built on the channel in the answer's language (``_()`` reads ``self.env.lang``)
+    def _line_build_orders(self, identity, lang):
+        orders = self.env["sale.order"].search(
+            identity.partner_id._line_portal_orders_domain(self.company_id),
             order="date_order desc, id desc", limit=ANSWER_LIMIT)
         if not orders:
             return flex.text(_("You have no orders yet."))
-        bubbles = [flex.bubble(order.name, channel._line_order_rows(order, lang),
-                               buttons=[flex.uri_button(_("Details"), channel._line_url(order))])
-                   for order in orders]
+        bubbles = []
+        for order in orders:
+            bubbles.append(flex.bubble(order.name, self._line_order_rows(order, lang),
+                                       buttons=[flex.uri_button(_("Details"),
+                                                                self._line_url(order))]))
         return flex.flex(_("Your latest orders"), bubbles)
 
     def _line_order_rows(self, order, lang):
@@ -81,19 +91,13 @@ class LineChannel(models.Model):
                                            lang_code=lang)),
                 (_("Status"), states.get(order.state, order.state))]
 
-    def _line_answer_invoices(self, identity):
-        """請求書: the customer's open invoices, the oldest due first, overdue ones in red, each
-        with its portal page (where it can be paid online when a payment provider is set up)."""
-        self.ensure_one()
-        lang = self._line_answer_lang(identity)
-        channel = self.with_context(lang=lang).sudo()
-        partner = identity.partner_id
-        invoices = channel.env["account.move"].search(
-            partner._line_open_invoices_domain(self.company_id),
+    def _line_build_invoices(self, identity, lang):
+        invoices = self.env["account.move"].search(
+            identity.partner_id._line_open_invoices_domain(self.company_id),
             order="invoice_date_due asc, id asc", limit=ANSWER_LIMIT)
         if not invoices:
             return flex.text(_("You have no unpaid invoices."))
-        today = fields.Date.context_today(channel)
+        today = fields.Date.context_today(self)
         bubbles = []
         for invoice in invoices:
             overdue = invoice.invoice_date_due and invoice.invoice_date_due < today
@@ -105,39 +109,29 @@ class LineChannel(models.Model):
                 rows.append((_("Status"), _("Overdue")))
             bubbles.append(flex.bubble(
                 invoice.name, rows, alert_rows=(2,) if overdue else (),
-                buttons=[flex.uri_button(_("View and pay"), channel._line_url(invoice))]))
+                buttons=[flex.uri_button(_("View and pay"), self._line_url(invoice))]))
         return flex.flex(_("Your unpaid invoices"), bubbles)
 
-    def _line_answer_balance(self, identity):
-        """残高: what the customer owes in total (open invoices less open credit notes) and what
-        is overdue, in the company's currency."""
-        self.ensure_one()
-        lang = self._line_answer_lang(identity)
-        channel = self.with_context(lang=lang).sudo()
-        partner = identity.partner_id
-        today = fields.Date.context_today(channel)
-        domain = partner._line_portal_invoices_domain(self.company_id) + [
+    def _line_build_balance(self, identity, lang):
+        today = fields.Date.context_today(self)
+        domain = identity.partner_id._line_portal_invoices_domain(self.company_id) + [
             ("state", "=", "posted"), ("move_type", "in", ("out_invoice", "out_refund")),
             ("payment_state", "in", ("not_paid", "partial"))]
-        moves = channel.env["account.move"].search(domain)
+        moves = self.env["account.move"].search(domain)
+        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
+        overdue_moves = invoices.filtered(lambda m: m.invoice_date_due
+                                          and m.invoice_date_due < today)
         total = sum(moves.mapped("amount_residual_signed"))
-        overdue_moves = moves.filtered(lambda m: m.move_type == "out_invoice"
-                                       and m.invoice_date_due and m.invoice_date_due < today)
         overdue = sum(overdue_moves.mapped("amount_residual_signed"))
         currency = self.company_id.currency_id
+        shown = format_amount(self.env, total, currency, lang_code=lang)
         rows = [(_("Overdue"), format_amount(self.env, overdue, currency, lang_code=lang)),
-                (_("Open invoices"), str(len(moves.filtered(
-                    lambda m: m.move_type == "out_invoice"))))]
-        base = self.get_base_url()
-        return flex.flex(
-            _("Your balance: %(amount)s", amount=format_amount(self.env, total, currency,
-                                                               lang_code=lang)),
-            [flex.bubble(_("Balance"), rows,
-                         big=format_amount(self.env, total, currency, lang_code=lang),
-                         alert_rows=(0,) if overdue > 0 else (),
-                         note=_("As of %(date)s", date=format_date(self.env, today,
-                                                                   lang_code=lang)),
-                         buttons=[flex.uri_button(_("Statement"), f"{base}/my/invoices")])])
+                (_("Open invoices"), str(len(invoices)))]
+        statement = flex.uri_button(_("Statement"), f"{self.get_base_url()}/my/invoices")
+        as_of = _("As of %(date)s", date=format_date(self.env, today, lang_code=lang))
+        return flex.flex(_("Your balance: %(amount)s", amount=shown), [flex.bubble(
+            _("Balance"), rows, big=shown, alert_rows=(0,) if overdue > 0 else (), note=as_of,
+            buttons=[statement])])
 
     def _line_url(self, record):
         """The record's portal page with its access token (opens without logging in)."""

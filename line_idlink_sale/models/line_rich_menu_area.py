@@ -6,5 +6,5 @@ class LineRichMenuArea(models.Model):
 
     postback_preset = fields.Selection(
         selection_add=[("orders", "My orders"), ("invoices", "My invoices"),
-                       ("balance", "My balance")],
+                       ("balance", "My balance"), ("custom",)],
         ondelete={"orders": "set default", "invoices": "set default", "balance": "set default"})

@@ -16,7 +16,7 @@ class SaleLineCommon(LineCommon):
         cls.partner_b = cls.user_b.partner_id
         cls.product = cls.env["product.product"].create({
             "name": "Matcha 100g", "list_price": 1200.0, "type": "consu",
-            "invoice_policy": "order"})
+            "invoice_policy": "order", "taxes_id": [Command.clear()]})
         cls.company = cls.env.company
 
     def setUp(self):
