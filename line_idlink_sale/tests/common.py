@@ -10,6 +10,11 @@ class SaleLineCommon(LineCommon):
     helpers to order, invoice and run the outgoing queue."""
 
     @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._sale_setup()
+
+    @classmethod
     def _sale_setup(cls):
         cls._line_setup()
         cls.partner_a = cls.user_a.partner_id
@@ -79,34 +84,22 @@ class SaleLineCommon(LineCommon):
         return done
 
     @staticmethod
-    def flex_texts(message):
+    def _nodes(message):
+        """Every dict inside a LINE message, depth first."""
+        stack = [message]
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, dict):
+                yield node
+                stack[:0] = list(node.values())
+            elif isinstance(node, list):
+                stack[:0] = node
+
+    def flex_texts(self, message):
         """Every text of a LINE message (a text message, or a Flex bubble/carousel)."""
-        found = []
+        root = message.get("contents") if message.get("type") == "flex" else message
+        return [node["text"] for node in self._nodes(root)
+                if node.get("type") == "text" and "text" in node]
 
-        def walk(node):
-            if isinstance(node, dict):
-                if node.get("type") == "text" and "text" in node:
-                    found.append(node["text"])
-                for value in node.values():
-                    walk(value)
-            elif isinstance(node, list):
-                for value in node:
-                    walk(value)
-        walk(message.get("contents") if message.get("type") == "flex" else message)
-        return found
-
-    @staticmethod
-    def uris(message):
-        found = []
-
-        def walk(node):
-            if isinstance(node, dict):
-                if node.get("type") == "uri":
-                    found.append(node["uri"])
-                for value in node.values():
-                    walk(value)
-            elif isinstance(node, list):
-                for value in node:
-                    walk(value)
-        walk(message)
-        return found
+    def uris(self, message):
+        return [node["uri"] for node in self._nodes(message) if node.get("type") == "uri"]

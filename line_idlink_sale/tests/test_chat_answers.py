@@ -13,11 +13,6 @@ from .common import SaleLineCommon
 @tagged("post_install", "-at_install", "line_idlink")
 class TestChatAnswers(SaleLineCommon, HttpCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._sale_setup()
-
     def setUp(self):
         super().setUp()
         self.aiko, self.bunta, self.chika = (self.emu.add_user(n) for n in ("Aiko", "Bunta",

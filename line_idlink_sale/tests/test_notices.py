@@ -11,11 +11,6 @@ class TestSaleNotices(SaleLineCommon, HttpCase):
     """Order and invoice notices: per-company switch, template, outgoing queue with the record
     as origin, chatter note, once per record and stage, only to reachable linked customers."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._sale_setup()
-
     def setUp(self):
         super().setUp()
         self.aiko, self.ident_a = self.friend_linked_to("Aiko", self.partner_a)

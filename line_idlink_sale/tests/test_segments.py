@@ -14,7 +14,6 @@ class TestPurchaseSegments(SaleLineCommon, RichMenuCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._sale_setup()
         params = cls.env["ir.config_parameter"].sudo()
         params.set_param("line_idlink_sale.segment_loyal_orders", 3)
         params.set_param("line_idlink_sale.segment_dormant_days", 180)

@@ -11,7 +11,6 @@ class TestShippingNotice(SaleLineCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._sale_setup()
         cls.product.write({"is_storable": True})
         warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)],
                                                       limit=1)
