@@ -27,7 +27,7 @@ about customer data must re-apply the portal's rules for ``identity.partner_id``
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from line_idlink import messages
+from line_idlink import message_builders, postbacks, texts
 from line_idlink.linking import LinkStatus
 
 from .line_chat_keyword import normalize_keyword
@@ -41,7 +41,9 @@ class LineChannel(models.Model):
 
     chat_keyword_ids = fields.One2many(
         "line.chat.keyword", "channel_id", string="Chat Keywords",
-        help="This channel's own keywords per action, instead of the defaults.")
+        help="A customer who sends one of these words gets what the rich-menu button of the same "
+             "action gives. An action without a line here keeps its default keywords; an empty "
+             "line turns them off.")
     unhandled_reply = fields.Text(
         "Answer to Other Messages", translate=True,
         default=lambda self: self._line_default_unhandled_reply(),
@@ -51,10 +53,10 @@ class LineChannel(models.Model):
     @api.constrains("unhandled_reply")
     def _check_unhandled_reply(self):
         for channel in self:
-            if channel.unhandled_reply and messages.u16len(channel.unhandled_reply) > \
-                    messages.TEXT_MAX:
+            if channel.unhandled_reply and texts.u16len(channel.unhandled_reply) > \
+                    texts.TEXT_MAX:
                 raise ValidationError(_("The answer to other messages is longer than LINE's "
-                                        "%(limit)s characters.", limit=messages.TEXT_MAX))
+                                        "%(limit)s characters.", limit=texts.TEXT_MAX))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -107,10 +109,10 @@ class LineChannel(models.Model):
         lang = identity._line_lang()
         run.apply_rich_menu(identity)
         if identity.linked:
-            run.reply(event, [messages.link_done(lang, identity.partner_id.name or None)],
+            run.reply(event, [message_builders.link_done(lang, identity.partner_id.name or None)],
                       identity)
         else:
-            run.reply(event, [messages.link_first(lang)], identity)
+            run.reply(event, [message_builders.link_first(lang)], identity)
         return identity.id
 
     def _line_on_unfollow(self, run, event):
@@ -124,7 +126,7 @@ class LineChannel(models.Model):
         if identity is None:
             return None
         postback = event.data.get("postback") or {}
-        params = messages.parse_postback(postback.get("data"))
+        params = postbacks.parse_postback(postback.get("data"))
         action = params.pop("action", None)
         if isinstance(postback.get("params"), dict):
             params["line_params"] = postback["params"]
@@ -165,7 +167,7 @@ class LineChannel(models.Model):
             run.apply_rich_menu(identity)
         if outcome.ok:
             lang = identity._line_lang()
-            run.reply(event, [messages.link_done(lang, identity.partner_id.name or None)],
+            run.reply(event, [message_builders.link_done(lang, identity.partner_id.name or None)],
                       identity)
         else:
             self._log_link_failure(outcome.line_user_id, outcome.reason)
@@ -194,28 +196,28 @@ class LineChannel(models.Model):
         lang = identity._line_lang()
         if action == "link":
             if identity.linked:
-                run.reply(event, [messages.link_done(lang)], identity)
+                run.reply(event, [message_builders.link_done(lang)], identity)
                 return "already_linked"
             token = run.api.issue_link_token(identity.line_user_id)
             run.linker.remember_link_token(identity.line_user_id, token)
-            run.reply(event, [messages.link_account(self._line_base_url(), token, lang)],
+            run.reply(event, [message_builders.link_account(self._line_base_url(), token, lang)],
                       identity)
             return "link_token"
         if action == "unlink":
             if not identity.linked:
                 return self._line_invite_to_link(run, event, identity)
-            run.reply(event, [messages.unlink_question(lang)], identity)
+            run.reply(event, [message_builders.unlink_question(lang)], identity)
             return "unlink_question"
         if action == "unlink_confirm":
             if identity._line_unlink(after_commit=run.after_commit):
-                run.reply(event, [messages.unlink_done(lang)], identity)
+                run.reply(event, [message_builders.unlink_done(lang)], identity)
             else:
-                run.reply(event, [messages.link_first(lang)], identity)
+                run.reply(event, [message_builders.link_first(lang)], identity)
             return "unlinked"
         if action == "unlink_cancel":
             if not identity.linked:
                 return self._line_invite_to_link(run, event, identity)
-            run.reply(event, [messages.unlink_kept(lang)], identity)
+            run.reply(event, [message_builders.unlink_kept(lang)], identity)
             return "unlink_kept"
         if action == "richmenu_switch":
             return "richmenu_switch"  # LINE already switched the tab
@@ -224,7 +226,7 @@ class LineChannel(models.Model):
     def _line_invite_to_link(self, run, event, identity, reason=None):
         """Answer "please link first" with a link button (for actions that need a linked
         customer); returns ``"not_linked"``."""
-        run.reply(event, [messages.link_first(identity._line_lang(), reason)], identity)
+        run.reply(event, [message_builders.link_first(identity._line_lang(), reason)], identity)
         return "not_linked"
 
     def _line_answer_unhandled(self, run, event, identity):
@@ -233,7 +235,7 @@ class LineChannel(models.Model):
         text = (self.with_context(lang=self._line_chat_lang(identity)).unhandled_reply or "")
         if not text.strip():
             return "unhandled"
-        run.reply(event, [messages.text(text.strip())], identity)
+        run.reply(event, [message_builders.text(text.strip())], identity)
         return "unhandled_answered"
 
     def _line_chat_lang(self, identity):

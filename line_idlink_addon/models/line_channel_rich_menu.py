@@ -8,8 +8,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import file_open
 
-from line_idlink.richmenu import image_info
-from line_idlink.richmenu_client import DEFAULT_BATCH_MIN_USERS
+from line_idlink.richmenu_spec import image_info
+from line_idlink.richmenu_publisher import DEFAULT_BATCH_MIN_USERS
 
 from ..lib.rich_menu_sync import RichMenuSync
 
@@ -123,38 +123,10 @@ class LineChannel(models.Model):
         self.env["line.identity"].invalidate_model(["rich_menu_state"])
         self.env.ref("line_idlink_addon.ir_cron_line_rich_menus")._trigger()
 
-    @api.model
-    def _cron_apply_rich_menus(self):
-        """Republish the queued menus the rate limit now allows, then apply pending menus and
-        retry failed ones whose backoff elapsed, channel by channel."""
-        self.env["line.rich.menu"]._cron_republish_pending()
-        now = fields.Datetime.now()
-        self.env["line.identity"].flush_model()
-        self.env.cr.execute("""
-            SELECT channel_id, array_agg(id) FROM line_identity
-             WHERE follow_state IS DISTINCT FROM 'blocked'
-               AND (rich_menu_state = 'pending'
-                    OR (rich_menu_state = 'error' AND rich_menu_retry_at <= %s))
-             GROUP BY channel_id""", [now])
-        pending = dict(self.env.cr.fetchall())
-        done = 0
-        for channel in self.sudo().search([("rich_menu_rule_ids", "!=", False)]):
-            # empty scope: only LINE's default menu is brought in line with the default rule
-            done += channel._line_run_and_commit(pending.pop(channel.id, []))
-        for channel_id, ids in pending.items():  # rules removed: identities go back to none
-            done += self.sudo().browse(channel_id)._line_run_and_commit(ids)
-        return done
-
-    @api.model
-    def _cron_reconcile_rich_menus(self):
-        """Nightly: every identity of every channel that has rules, whatever its state, and
-        whatever LINE shows it now (a menu changed on LINE's side is put back)."""
-        done = 0
-        for channel in self.sudo().search([("rich_menu_rule_ids", "!=", False)]):
-            done += channel._line_run_and_commit(None, force=True)
-        return done
-
     def _line_run_and_commit(self, ids, force=False):
+        """Apply the rules to ``ids`` (None: every identity) for the rich-menu crons of
+        ``line.identity``; one channel's failure is posted on it and does not stop the others.
+        Returns how many identities were handled."""
         try:
             with self.env.cr.savepoint():
                 report = self._line_reconcile_rich_menus(ids, force=force)

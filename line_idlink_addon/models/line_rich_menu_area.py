@@ -1,6 +1,6 @@
-from urllib.parse import urlencode
-
 from odoo import api, fields, models
+
+from line_idlink import postbacks
 
 SWITCH_DATA = "action=richmenu_switch&to=%s"  # postback data LINE sends after a tab switch
 
@@ -49,7 +49,7 @@ class LineRichMenuArea(models.Model):
     def _compute_postback_data(self):
         for area in self:
             if area.postback_preset and area.postback_preset != "custom":
-                area.postback_data = urlencode({"action": area.postback_preset})
+                area.postback_data = postbacks.postback_data(area.postback_preset)
             elif not area.postback_data:
                 area.postback_data = False
 

@@ -1,6 +1,6 @@
 import base64
 
-from line_idlink.emulator.images import solid_png
+from line_emulator.images import solid_png
 
 from .common import LineCommon
 
@@ -68,7 +68,7 @@ class RichMenuCommon(LineCommon):
 
     def run_rich_menu_cron(self):
         self.env.flush_all()
-        return self.env["line.channel"]._cron_apply_rich_menus()
+        return self.env["line.identity"]._cron_apply_rich_menus()
 
     def rich_menu_calls(self):
         return [e for e in self.emu.request_log if e["endpoint"] in RICH_MENU_ENDPOINTS]

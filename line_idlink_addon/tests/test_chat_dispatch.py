@@ -7,7 +7,7 @@ import time
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
 
-from line_idlink import messages
+from line_idlink import message_builders, postbacks
 
 from .common import LineCommon
 
@@ -46,7 +46,7 @@ class TestChatDispatch(LineCommon, HttpCase):
     def default_answer(self, identity):
         text = self.channel.with_context(
             lang=self.channel._line_chat_lang(identity)).unhandled_reply
-        return [messages.text(text)]
+        return [message_builders.text(text)]
 
     def events(self):
         return self.env["line.webhook.event"].search([("channel_id", "=", self.channel.id)])
@@ -66,32 +66,32 @@ class TestChatDispatch(LineCommon, HttpCase):
         identity = self.identity(self.aiko)
         self.aiko.say("連携解除")
         self.deliver()
-        self.assertEqual(self.answers(self.aiko), [messages.unlink_question("ja")])
+        self.assertEqual(self.answers(self.aiko), [message_builders.unlink_question("ja")])
         # "やめる" on the question
-        self.aiko.postback(messages.POSTBACK_UNLINK_CANCEL)
+        self.aiko.postback(postbacks.POSTBACK_UNLINK_CANCEL)
         self.deliver()
-        self.assertEqual(self.answers(self.aiko), [messages.unlink_kept("ja")])
+        self.assertEqual(self.answers(self.aiko), [message_builders.unlink_kept("ja")])
         self.assertTrue(identity.linked, "still linked")
         # "解除する"
-        self.aiko.postback(messages.POSTBACK_UNLINK)
+        self.aiko.postback(postbacks.POSTBACK_UNLINK)
         self.deliver()
         self.answers(self.aiko)
-        self.aiko.postback(messages.POSTBACK_UNLINK_CONFIRM)
+        self.aiko.postback(postbacks.POSTBACK_UNLINK_CONFIRM)
         self.deliver()
-        self.assertEqual(self.answers(self.aiko), [messages.unlink_done("ja")])
+        self.assertEqual(self.answers(self.aiko), [message_builders.unlink_done("ja")])
         self.assertFalse(identity.linked)
         # the same buttons pressed again, from the old messages
-        for data in (messages.POSTBACK_UNLINK_CANCEL, messages.POSTBACK_UNLINK):
+        for data in (postbacks.POSTBACK_UNLINK_CANCEL, postbacks.POSTBACK_UNLINK):
             self.aiko.postback(data)
             self.deliver()
-            self.assertEqual(self.answers(self.aiko), [messages.link_first("ja")],
+            self.assertEqual(self.answers(self.aiko), [message_builders.link_first("ja")],
                              f"{data}: not linked any more, invited to link")
 
     def test_linked_customer_asking_to_link_is_told_so(self):
         self.link(self.aiko, self.user_a)
         self.aiko.say("連携")
         self.deliver()
-        self.assertEqual(self.answers(self.aiko), [messages.link_done("ja")])
+        self.assertEqual(self.answers(self.aiko), [message_builders.link_done("ja")])
 
     def test_tab_switch_postback_is_silent(self):
         self.aiko.postback("action=richmenu_switch&to=tab-b",
@@ -129,6 +129,24 @@ class TestChatDispatch(LineCommon, HttpCase):
             self.deliver()
             self.assertEqual(self.answers(self.aiko), answer)
         self.assertEqual(set(self.events().mapped("state")), {"done"})
+
+    def test_default_answer_is_written_in_every_installed_language(self):
+        self.use_japanese(self.user_a)
+        channel = self.env["line.channel"].create({
+            "name": "Second OA", "line_channel_id": "1650000001", "channel_secret": "s" * 32})
+        self.assertEqual(channel.with_context(lang="ja_JP").unhandled_reply,
+                         "申し訳ありません。このメッセージにはお答えできません。「連携」、「連携解除」"
+                         "と送信するか、下のメニューをご利用ください。")
+        self.assertEqual(channel.with_context(lang="en_US").unhandled_reply,
+                         "Sorry, I cannot answer this message. Send 「連携」、「連携解除」, or use "
+                         "the menu below.")
+        # a linked customer who reads Japanese gets it in Japanese
+        self.channel.update_field_translations("unhandled_reply", {
+            "ja_JP": "メニューをご利用ください。", "en_US": "Please use the menu."})
+        self.link(self.aiko, self.user_a)
+        self.aiko.say("hello")
+        self.deliver()
+        self.assertEqual(self.answers(self.aiko), [message_builders.text("メニューをご利用ください。")])
 
     def test_empty_default_answer_says_nothing(self):
         self.channel.unhandled_reply = False

@@ -47,7 +47,7 @@ class TestRichMenuTour(LineCommon, HttpCase):
 
         # the rule made every identity of the channel pending; the cron applies it
         self.env.flush_all()
-        self.env["line.channel"]._cron_apply_rich_menus()
+        self.env["line.identity"]._cron_apply_rich_menus()
         self.assertEqual(sim.rich_menu, {"richMenuId": menu.line_rich_menu_id, "source": "user"})
 
     def test_editor_screenshot(self):

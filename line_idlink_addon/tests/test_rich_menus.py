@@ -6,9 +6,9 @@ from PIL import Image
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
-from line_idlink.emulator.images import solid_png
-from line_idlink.messages import unlink_question
-from line_idlink.richmenu import image_info
+from line_emulator.images import solid_png
+from line_idlink.message_builders import unlink_question
+from line_idlink.richmenu_spec import image_info
 
 from ..models.line_channel_rich_menu import linked_menu_grid
 
