@@ -40,16 +40,17 @@
 import datetime
 from collections import Counter
 
-import nbhelpers as nb
-from line_idlink import messages
-from line_idlink.emulator import start_emulator
-from line_idlink.messaging import Sender
-from line_idlink.ratelimit import ManualTime
-from line_idlink.retry import Backoff
-from line_idlink.storage import MemoryStorage
-from line_idlink.webhook import WebhookReceiver, signature_from_headers
 from linebot.v3.messaging import ApiClient, MessagingApi, SetWebhookEndpointRequest
 from werkzeug.wrappers import Request, Response
+
+import nbhelpers as nb
+from line_emulator import start_emulator
+from line_idlink import flex_builders, message_builders, postbacks
+from line_idlink.ratelimit import ManualTime
+from line_idlink.retry import Backoff
+from line_idlink.sender import Sender
+from line_idlink.storage import MemoryStorage
+from line_idlink.webhook import WebhookReceiver, signature_from_headers
 
 nb.quiet()
 
@@ -101,10 +102,10 @@ for order in orders:
 # %%
 def order_confirmed_notice(order):
     url = f"{SHOP}/my/orders/{order['id']}?access_token={order['token']}"
-    return messages.buttons(
+    return message_builders.buttons(
         f"ご注文 {order['name']} を承りました",
         f"ご注文 {order['name']}（¥{order['total']:,}）を承りました。",
-        [messages.uri_action("注文を見る", url)])
+        [message_builders.uri_action("注文を見る", url)])
 
 
 queue = []  # the outgoing queue: one row per push, its retry key stored before any attempt
@@ -170,9 +171,9 @@ def remind_abandoned_carts(now):
         if ordered_since(cart) or cart["customer"] not in line_user:
             continue
         url = f"{SHOP}/shop/cart?access_token={cart['token']}"
-        result = sender.push(line_user[cart["customer"]], [messages.buttons(
+        result = sender.push(line_user[cart["customer"]], [message_builders.buttons(
             "カートに商品が残っています", "カートに商品が残っています。ご購入はこちらから。",
-            [messages.uri_action("カートを見る", url)])])
+            [message_builders.uri_action("カートを見る", url)])])
         sent.append((cart["id"], result.status))
     return sent
 
@@ -207,7 +208,7 @@ def webhook(request):
 def order_history(customer_id):
     own = sorted((o for o in orders if o["customer"] == customer_id),
                  key=lambda o: o["date"], reverse=True)
-    return messages.order_list([
+    return flex_builders.order_list([
         {"name": o["name"], "date": o["date"], "total": o["total"], "state": o["state"],
          "url": f"{SHOP}/my/orders/{o['id']}?access_token={o['token']}"} for o in own[:10]])
 
@@ -217,11 +218,11 @@ def answer(event):
     if event.type == "message":
         action = {"注文履歴": "orders"}.get(event.data["message"].get("text", "").strip())
     else:
-        action = messages.parse_postback(event.data["postback"]["data"]).get("action")
+        action = postbacks.parse_postback(event.data["postback"]["data"]).get("action")
     if action != "orders":
         return
     customer = links.get(user_id)  # from the verified event, never from the message
-    reply = order_history(customer) if customer else messages.link_first()
+    reply = order_history(customer) if customer else message_builders.link_first()
     sender.reply(event.reply_token, [reply])
 
 
