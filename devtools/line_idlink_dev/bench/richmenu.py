@@ -71,7 +71,9 @@ def _psql(query, db="postgres"):
 
 
 @contextlib.contextmanager
-def _database(src, py):
+def _database(src, py, addon=ADDON, name=NAME):
+    """A database with ``addon`` installed (``BENCH_ODOO_DB``: an existing one), dropped
+    afterwards unless ``KEEP_DB=1``."""
     given = os.environ.get("BENCH_ODOO_DB")
     if given:
         yield given
@@ -86,18 +88,18 @@ def _database(src, py):
             if (DATA_DIR / "filestore" / template).is_dir():
                 subprocess.run(["cp", "-al", str(DATA_DIR / "filestore" / template),
                                 str(DATA_DIR / "filestore" / db)], check=True)
-        print(f"richmenu: installing {ADDON} into database {db} "
+        print(f"{name}: installing {addon} into database {db} "
               f"({'template ' + template if template else 'from scratch: slow'})", flush=True)
-        install = subprocess.run(_base_command(src, py, db) + ["-i", ADDON, "--stop-after-init",
+        install = subprocess.run(_base_command(src, py, db) + ["-i", addon, "--stop-after-init",
                                                               "--log-level=warn"],
                                  env=_env(), capture_output=True, text=True, timeout=3600)
         if install.returncode != 0:
-            raise RuntimeError(f"installing {ADDON} failed:\n{install.stdout[-3000:]}"
+            raise RuntimeError(f"installing {addon} failed:\n{install.stdout[-3000:]}"
                                f"{install.stderr[-3000:]}")
         yield db
     finally:
         if os.environ.get("KEEP_DB") == "1":
-            print(f"richmenu: KEEP_DB=1: kept database {db}", flush=True)
+            print(f"{name}: KEEP_DB=1: kept database {db}", flush=True)
         else:
             subprocess.run(["dropdb", "--if-exists", "--force", db], capture_output=True)
             shutil.rmtree(DATA_DIR / "filestore" / db, ignore_errors=True)
