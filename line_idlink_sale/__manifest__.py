@@ -9,6 +9,7 @@
     "depends": ["line_idlink_addon", "sale", "account"],
     "data": [
         "security/ir.model.access.csv",
+        "security/line_notice_template_security.xml",
         "data/line_notice_template_data.xml",
         "data/ir_cron_data.xml",
         "views/line_notice_template_views.xml",

@@ -6,3 +6,4 @@ from . import sale_order
 from . import account_move
 from . import line_channel
 from . import line_rich_menu_area
+from . import base_partner_merge

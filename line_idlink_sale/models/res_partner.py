@@ -8,6 +8,10 @@ SEGMENT_FIELDS = ("line_order_count_12m", "line_order_amount_12m", "line_last_or
                   "line_purchase_segment")
 SEGMENTS = [("new", "New"), ("light", "Light"), ("loyal", "Loyal"), ("dormant", "Dormant")]
 PARAM = "line_idlink_sale.segment_%s"
+# partner merge: the merge wizard copies every stored field; ours are recomputed after it instead.
+# An object, not a value: no JSON-RPC context can hold it.
+_MERGING_KEY = "line_idlink_sale_merging"
+_MERGING = object()
 SEGMENT_DEFAULTS = {"new_orders": 1, "loyal_orders": 5, "loyal_amount": 0.0, "dormant_days": 180}
 
 
@@ -36,7 +40,9 @@ class ResPartner(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        if not self.env.su:
+        if self.env.context.get(_MERGING_KEY) is _MERGING:
+            vals = {key: value for key, value in vals.items() if key not in SEGMENT_FIELDS}
+        elif not self.env.su:
             self._line_check_segment_fields(vals)
         return super().write(vals)
 

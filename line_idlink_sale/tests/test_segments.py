@@ -90,3 +90,17 @@ class TestPurchaseSegments(SaleLineCommon, RichMenuCommon, HttpCase):
                          {"new", "light", "loyal"})
         self.assertEqual(self.env["res.partner"]._cron_line_purchase_segments(), 0,
                          "a second run changes nothing")
+
+    def test_merging_contacts_recomputes_their_purchase_history(self):
+        duplicate = self.env["res.partner"].create({"name": "Aiko (duplicate)",
+                                                    "email": self.partner_a.email})
+        for partner in (self.partner_a, self.partner_a, duplicate):
+            self.order(partner)
+        self.assertEqual((self.partner_a.line_order_count_12m, duplicate.line_order_count_12m),
+                         (2, 1))
+        admin = self.env.ref("base.user_admin")  # a user, not the superuser: write checks apply
+        wizard = self.env["base.partner.merge.automatic.wizard"].with_user(admin).create({})
+        wizard._merge((self.partner_a | duplicate).ids, self.partner_a)
+        self.assertFalse(duplicate.exists())
+        self.assertEqual((self.partner_a.line_order_count_12m,
+                          self.partner_a.line_purchase_segment), (3, "loyal"))
