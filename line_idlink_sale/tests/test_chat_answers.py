@@ -177,3 +177,28 @@ class TestChatAnswers(SaleLineCommon, HttpCase):
         self.assertIn("期日超過", texts)
         self.assertIn("支払期日", texts)
         self.assertEqual(answer["altText"], "未払いの請求書")
+
+    def test_raw_signed_postback_with_an_expired_reply_token_is_pushed_scoped(self):
+        """A webhook POST signed like LINE (not from the emulator's chat): the reply token is
+        unknown to LINE, so the answer is queued as a push, still with the asker's orders only,
+        whatever the postback data says."""
+        a_order = self.order(self.partner_a)
+        b_order = self.order(self.partner_b)
+        body = {"destination": "U" + "0" * 32, "events": [{
+            "type": "postback", "mode": "active", "timestamp": 1767225600000,
+            "webhookEventId": "01HRAWPOSTBACK0000000000001",
+            "deliveryContext": {"isRedelivery": False},
+            "source": {"type": "user", "userId": self.bunta.user_id},
+            "replyToken": "0f3779fba3b349968c5d07db31eab56f",
+            "postback": {"data": f"action=orders&partner_id={self.partner_a.id}"}}]}
+        response = self.signed_post(body, secret=self.emu.config.channel_secret)
+        self.assertEqual(response.status_code, 200)
+        self.process_events()
+        push = self.env["line.message"].sudo().search([("line_user_id", "=",
+                                                        self.bunta.user_id)])
+        self.assertEqual(len(push), 1, "the failed reply became one queued push")
+        stored = json.loads(push.messages)[0]
+        self.assertEqual(self.titles(stored), [b_order.name])
+        self.assertNotIn(a_order.name, push.messages)
+        self.send_queue()
+        self.assertEqual(self.titles(self.bunta.inbox[-1]["message"]), [b_order.name])

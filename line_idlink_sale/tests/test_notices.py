@@ -143,3 +143,15 @@ class TestSaleNotices(SaleLineCommon, HttpCase):
             template.with_user(salesman).write({"body": "{{ object.partner_id.email }}"})
         with self.assertRaises(AccessError):
             self.partner_a.with_user(salesman).write({"line_purchase_segment": "loyal"})
+
+    def test_a_company_template_edited_in_the_back_office_is_used(self):
+        self.switch_on("order_confirmed")
+        shared = self.env.ref("line_idlink_sale.notice_order_confirmed")
+        shared.copy({"company_id": self.company.id, "button_label": "Open",
+                     "body": "{{ object.partner_id.name }}, we are preparing {{ object.name }}."})
+        order = self.order(self.partner_a)
+        self.send_queue()
+        message = self.last_message(self.aiko)
+        self.assertEqual(self.flex_texts(message),
+                         [f"{self.partner_a.name}, we are preparing {order.name}."])
+        self.assertEqual(message["contents"]["footer"]["contents"][0]["action"]["label"], "Open")
