@@ -10,9 +10,6 @@ update run when one order is confirmed. The target (≤ 60 s for 100k partners) 
 nightly cron that must never hold the database for long.
 """
 
-import json
-import pathlib
-import subprocess
 import sys
 
 from . import richmenu, table
@@ -25,18 +22,7 @@ MAX_SECONDS = 60.0
 
 
 def measure(n):
-    src, py = richmenu._odoo()
-    script = pathlib.Path(__file__).with_name("odoo_segments_odoo.py").read_text()
-    with richmenu._database(src, py, addon=ADDON, name=NAME) as db:
-        shell = subprocess.run(richmenu._base_command(src, py, db, ["shell"])
-                               + ["--log-level=warn"], input=script,
-                               env=dict(richmenu._env(), BENCH_N=str(n)), capture_output=True,
-                               text=True, timeout=7200)
-    for line in shell.stdout.splitlines():
-        if line.startswith("BENCH_RESULT "):
-            return json.loads(line[len("BENCH_RESULT "):])
-    raise RuntimeError("the Odoo shell script printed no result:\n"
-                       f"{shell.stdout[-3000:]}\n{shell.stderr[-5000:]}")
+    return richmenu.measure(n, script="odoo_segments_odoo.py", addon=ADDON, name=NAME)
 
 
 def run(n=DEFAULT_N):

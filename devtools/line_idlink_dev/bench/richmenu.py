@@ -105,10 +105,12 @@ def _database(src, py, addon=ADDON, name=NAME):
             shutil.rmtree(DATA_DIR / "filestore" / db, ignore_errors=True)
 
 
-def measure(n):
+def measure(n, script="richmenu_odoo.py", addon=ADDON, name=NAME):
+    """Pipe ``script`` (a file beside this one) into ``odoo-bin shell`` on a database with
+    ``addon`` installed, BENCH_N=n; returns the JSON of its ``BENCH_RESULT`` line."""
     src, py = _odoo()
-    script = (pathlib.Path(__file__).with_name("richmenu_odoo.py")).read_text()
-    with _database(src, py) as db:
+    script = (pathlib.Path(__file__).with_name(script)).read_text()
+    with _database(src, py, addon=addon, name=name) as db:
         env = dict(_env(), BENCH_N=str(n))
         shell = subprocess.run(_base_command(src, py, db, ["shell"]) + ["--log-level=warn"],
                                input=script, env=env, capture_output=True, text=True,
