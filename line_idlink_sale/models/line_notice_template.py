@@ -91,8 +91,16 @@ class LineNoticeTemplate(models.Model):
             identity = partner._line_notice_identity(company)
             if not identity:
                 continue
-            queued |= template._line_send(record, identity, urls.get(record.id),
-                                          extra_lines.get(record.id))
+            try:
+                with self.env.cr.savepoint():
+                    queued |= template._line_send(record, identity, urls.get(record.id),
+                                                  extra_lines.get(record.id))
+            except Exception as exc:  # noqa: BLE001 - a notice never blocks the business flow
+                _logger.warning("LINE notice %s about %s failed: %s", notice_type, record, exc)
+                if hasattr(record, "_message_log"):
+                    record.sudo()._message_log(body=_(
+                        "LINE notice not sent (template %(name)s): %(error)s",
+                        name=template.name, error=str(exc)))
         return queued
 
     def _line_send(self, record, identity, url=None, extra_lines=None):

@@ -155,3 +155,15 @@ class TestSaleNotices(SaleLineCommon, HttpCase):
         self.assertEqual(self.flex_texts(message),
                          [f"{self.partner_a.name}, we are preparing {order.name}."])
         self.assertEqual(message["contents"]["footer"]["contents"][0]["action"]["label"], "Open")
+
+    def test_a_broken_template_never_blocks_the_order(self):
+        self.switch_on("order_confirmed")
+        self.env.ref("line_idlink_sale.notice_order_confirmed").body = \
+            "{{ object.no_such_field }}"
+        with self.assertLogs("odoo.addons.line_idlink_sale.models.line_notice_template",
+                             "WARNING"):
+            order = self.order(self.partner_a)
+        self.assertEqual(order.state, "sale", "the order is confirmed all the same")
+        self.assertFalse(self.queued_for(order))
+        self.assertFalse(order.line_confirmed_notice_sent)
+        self.assertIn("LINE notice not sent", order.message_ids[0].body)
