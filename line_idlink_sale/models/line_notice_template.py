@@ -79,6 +79,7 @@ class LineNoticeTemplate(models.Model):
         Returns the queued ``line.message`` rows (sudo)."""
         queued = self.env["line.message"].sudo()
         urls, partners, extra_lines = urls or {}, partners or {}, extra_lines or {}
+        self._line_ensure_access_tokens(records.filtered(lambda r: r.id not in urls))
         for record in records:
             company = record.company_id if "company_id" in record._fields else self.env.company
             company = company or self.env.company
@@ -102,6 +103,22 @@ class LineNoticeTemplate(models.Model):
                         "LINE notice not sent (template %(name)s): %(error)s",
                         name=template.name, error=str(exc)))
         return queued
+
+    @api.model
+    def _line_ensure_access_tokens(self, records):
+        """Give the portal records that have none an access token, in one UPDATE: what
+        ``_portal_ensure_token`` does one ``write`` at a time, and a ``write`` on an invoice
+        re-synchronises its lines (most of the time of a reminder cron otherwise)."""
+        if "access_token" not in records._fields or not hasattr(records, "get_portal_url"):
+            return
+        records.flush_recordset(["access_token"])
+        missing = records.filtered(lambda r: not r.sudo().access_token)
+        if not missing:
+            return
+        self.env.cr.execute(
+            f'UPDATE "{records._table}" SET access_token = gen_random_uuid()::text '
+            "WHERE id IN %s AND access_token IS NULL", [tuple(missing.ids)])
+        missing.invalidate_recordset(["access_token"])
 
     def _line_send(self, record, identity, url=None, extra_lines=None):
         self.ensure_one()
