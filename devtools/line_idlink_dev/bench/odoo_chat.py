@@ -7,8 +7,6 @@ gets ``line_idlink_sale``. ``BENCH_ODOO_DB`` reuses a database: the bench commit
 (the event cron commits), so give it a throwaway one.
 """
 
-import sys
-
 from . import richmenu, table
 
 NAME = "odoo-chat"
@@ -20,11 +18,9 @@ MAX_MS = 300.0
 
 def run(n=DEFAULT_N):
     title = f"odoo-chat: 注文履歴 asked {n} times by a customer with 1,000 orders"
-    try:
-        result = richmenu.measure(n, script="odoo_chat_odoo.py", addon=ADDON, name=NAME)
-    except richmenu.Skipped as why:
-        print(f"bench: SKIPPED {NAME}: {why}", file=sys.stderr)
-        return f"{title}: SKIPPED", [table.info("skipped", str(why))]
+    result, skipped = richmenu.measure_or_skip(n, title, "odoo_chat_odoo.py", ADDON, NAME)
+    if skipped:
+        return skipped
     return title, [
         table.at_most("receipt -> reply request, p50", result["p50"], MAX_MS, "ms"),
         table.at_most("receipt -> reply request, p95", result["p95"], MAX_MS, "ms"),

@@ -6,8 +6,6 @@ invoice and the projection to 100k candidates (issue 11: state the time). See
 :mod:`.odoo_reminders_odoo`.
 """
 
-import sys
-
 from . import richmenu, table
 
 NAME = "odoo-reminders"
@@ -18,11 +16,9 @@ ADDON = "line_idlink_sale"
 
 def run(n=DEFAULT_N):
     title = f"odoo-reminders: due-invoice reminders on LINE for {n:,} invoices"
-    try:
-        result = richmenu.measure(n, script="odoo_reminders_odoo.py", addon=ADDON, name=NAME)
-    except richmenu.Skipped as why:
-        print(f"bench: SKIPPED {NAME}: {why}", file=sys.stderr)
-        return f"{title}: SKIPPED", [table.info("skipped", str(why))]
+    result, skipped = richmenu.measure_or_skip(n, title, "odoo_reminders_odoo.py", ADDON, NAME)
+    if skipped:
+        return skipped
     per_invoice = result["seconds"] / max(result["done"], 1)
     return title, [
         table.info("candidate search", result["search_ms"], "ms"),

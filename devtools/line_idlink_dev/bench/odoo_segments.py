@@ -10,8 +10,6 @@ update run when one order is confirmed. The target (≤ 60 s for 100k partners) 
 nightly cron that must never hold the database for long.
 """
 
-import sys
-
 from . import richmenu, table
 
 NAME = "odoo-segments"
@@ -21,17 +19,11 @@ ADDON = "line_idlink_sale"
 MAX_SECONDS = 60.0
 
 
-def measure(n):
-    return richmenu.measure(n, script="odoo_segments_odoo.py", addon=ADDON, name=NAME)
-
-
 def run(n=DEFAULT_N):
     title = f"odoo-segments: purchase-history segments of {n:,} partners (set-based SQL)"
-    try:
-        result = measure(n)
-    except richmenu.Skipped as why:
-        print(f"bench: SKIPPED {NAME}: {why}", file=sys.stderr)
-        return f"{title}: SKIPPED", [table.info("skipped", str(why))]
+    result, skipped = richmenu.measure_or_skip(n, title, "odoo_segments_odoo.py", ADDON, NAME)
+    if skipped:
+        return skipped
     return title, [
         table.info("confirmed orders", result["orders"]),
         table.at_most("nightly run, every partner changes", result["first_seconds"],

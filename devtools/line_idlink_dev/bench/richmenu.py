@@ -122,6 +122,16 @@ def measure(n, script="richmenu_odoo.py", addon=ADDON, name=NAME):
                        f"{shell.stdout[-3000:]}\n{shell.stderr[-5000:]}")
 
 
+def measure_or_skip(n, title, script, addon, name):
+    """``(result, None)``, or ``(None, (title, rows))`` saying plainly that the benchmark
+    skipped when there is no Odoo to run it on."""
+    try:
+        return measure(n, script=script, addon=addon, name=name), None
+    except Skipped as why:
+        print(f"bench: SKIPPED {name}: {why}", file=sys.stderr)
+        return None, (f"{title}: SKIPPED", [table.info("skipped", str(why))])
+
+
 def run(n=DEFAULT_N):
     title = f"richmenu: rich-menu switch of {n:,} identities in Odoo against the emulator"
     try:
