@@ -23,7 +23,8 @@ company = env.company  # noqa: F821
 company.write({"line_notice_invoice_due": True, "line_notice_due_days": 3})
 product = env["product.product"].create({  # noqa: F821
     "name": "Bench tea", "list_price": 1000, "taxes_id": [Command.clear()]})
-partners = env["res.partner"].create([{"name": f"Bench customer {i}"} for i in range(N)])  # noqa: F821
+partners = env["res.partner"].create(  # noqa: F821
+    [{"name": f"Bench customer {i}"} for i in range(N)])
 env["line.identity"]._line_link_protocol().create([{  # noqa: F821
     "channel_id": channel.id, "line_user_id": "U%032x" % (index + 1), "partner_id": partner.id,
     "linked": True, "follow_state": "followed", "link_method": "messaging_api"}
