@@ -202,3 +202,13 @@ class TestChatAnswers(SaleLineCommon, HttpCase):
         self.assertNotIn(a_order.name, push.messages)
         self.send_queue()
         self.assertEqual(self.titles(self.bunta.inbox[-1]["message"]), [b_order.name])
+
+    def test_create_default_menus_puts_the_sales_buttons_on_the_linked_menu(self):
+        self.channel.action_create_default_rich_menus()
+        linked = self.channel.rich_menu_rule_ids.filtered(lambda r: r.role == "linked")
+        areas = linked.rich_menu_id.area_ids
+        self.assertLessEqual({"action=orders", "action=invoices", "action=balance"},
+                             set(areas.mapped("postback_data")))
+        self.assertEqual(linked.rich_menu_id.state, "published", "published on the emulator")
+        order = self.order(self.partner_a)
+        self.assertEqual(self.titles(self.ask(self.aiko, postback="action=orders")), [order.name])
