@@ -18,16 +18,21 @@ SEGMENT_DEFAULTS = {"new_orders": 1, "loyal_orders": 5, "loyal_amount": 0.0, "do
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    # internal users only: a customer reading their own contact over the portal's JSON-RPC does
+    # not see how the shop ranks them
     line_order_count_12m = fields.Integer(
-        "Orders (12 months)", readonly=True, copy=False,
+        "Orders (12 months)", readonly=True, copy=False, groups="base.group_user",
         help="Confirmed sales orders of this customer in the last 12 months (updated when an "
              "order is confirmed and every night).")
     line_order_amount_12m = fields.Float(
         "Order Amount (12 months)", readonly=True, copy=False, digits=(16, 2),
+        groups="base.group_user",
         help="Total of those orders (taxes included), in the company's currency.")
-    line_last_order_date = fields.Date("Last Order", readonly=True, copy=False)
+    line_last_order_date = fields.Date("Last Order", readonly=True, copy=False,
+                                       groups="base.group_user")
     line_purchase_segment = fields.Selection(
         SEGMENTS, "Purchase Segment", readonly=True, copy=False, index=True,
+        groups="base.group_user",
         help="New: first orders. Light: orders now and then. Loyal: many orders (thresholds in "
              "the Sales settings). Dormant: no order for a long time.")
 

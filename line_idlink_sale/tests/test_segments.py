@@ -1,4 +1,5 @@
 
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.line_idlink_addon.tests.rich_menu_common import RichMenuCommon
@@ -104,3 +105,10 @@ class TestPurchaseSegments(SaleLineCommon, RichMenuCommon, HttpCase):
         self.assertFalse(duplicate.exists())
         self.assertEqual((self.partner_a.line_order_count_12m,
                           self.partner_a.line_purchase_segment), (3, "loyal"))
+
+    def test_customers_do_not_see_their_segment(self):
+        self.order(self.partner_a)
+        with self.assertRaises(AccessError):
+            self.partner_a.with_user(self.user_a).read(["line_purchase_segment"])
+        self.assertEqual(self.partner_a.with_user(self.env.ref("base.user_admin"))
+                         .line_purchase_segment, "new")
