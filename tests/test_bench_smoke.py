@@ -4,8 +4,8 @@ lost, no forged webhook accepted). Speed figures are printed by scripts/bench, n
 import pytest
 
 from line_idlink_dev.bench import __main__ as bench_main
-from line_idlink_dev.bench import (campaign, faults, liff, odoo_webhooks, push, richmenu, table,
-                                   webhooks)
+from line_idlink_dev.bench import (campaign, faults, liff, odoo_chat, odoo_reminders,
+                                   odoo_segments, odoo_webhooks, push, richmenu, table, webhooks)
 from line_idlink_dev.bench.common import JsonCampaignStore, SimulatedKill
 from line_idlink.campaign import Batch
 
@@ -114,6 +114,15 @@ def test_odoo_webhooks_says_plainly_that_it_skipped_without_odoo(monkeypatch, ca
     assert title.endswith("SKIPPED")
     assert "ODOO_SRC is not set" in rows[0].measured
     assert "SKIPPED odoo-webhooks" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", [odoo_segments, odoo_chat, odoo_reminders])
+def test_sales_benches_say_plainly_that_they_skipped_without_odoo(module, monkeypatch, capsys):
+    monkeypatch.delenv("ODOO_SRC", raising=False)
+    title, rows = module.run(10)
+    assert title.endswith("SKIPPED")
+    assert "ODOO_SRC is not set" in rows[0].measured
+    assert f"SKIPPED {module.NAME}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["webhooks", "--seconds", "5"], ["--rate", "10"],

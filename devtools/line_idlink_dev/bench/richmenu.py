@@ -71,7 +71,9 @@ def _psql(query, db="postgres"):
 
 
 @contextlib.contextmanager
-def _database(src, py):
+def _database(src, py, addon=ADDON, name=NAME):
+    """A database with ``addon`` installed (``BENCH_ODOO_DB``: an existing one), dropped
+    afterwards unless ``KEEP_DB=1``."""
     given = os.environ.get("BENCH_ODOO_DB")
     if given:
         yield given
@@ -86,27 +88,29 @@ def _database(src, py):
             if (DATA_DIR / "filestore" / template).is_dir():
                 subprocess.run(["cp", "-al", str(DATA_DIR / "filestore" / template),
                                 str(DATA_DIR / "filestore" / db)], check=True)
-        print(f"richmenu: installing {ADDON} into database {db} "
+        print(f"{name}: installing {addon} into database {db} "
               f"({'template ' + template if template else 'from scratch: slow'})", flush=True)
-        install = subprocess.run(_base_command(src, py, db) + ["-i", ADDON, "--stop-after-init",
+        install = subprocess.run(_base_command(src, py, db) + ["-i", addon, "--stop-after-init",
                                                               "--log-level=warn"],
                                  env=_env(), capture_output=True, text=True, timeout=3600)
         if install.returncode != 0:
-            raise RuntimeError(f"installing {ADDON} failed:\n{install.stdout[-3000:]}"
+            raise RuntimeError(f"installing {addon} failed:\n{install.stdout[-3000:]}"
                                f"{install.stderr[-3000:]}")
         yield db
     finally:
         if os.environ.get("KEEP_DB") == "1":
-            print(f"richmenu: KEEP_DB=1: kept database {db}", flush=True)
+            print(f"{name}: KEEP_DB=1: kept database {db}", flush=True)
         else:
             subprocess.run(["dropdb", "--if-exists", "--force", db], capture_output=True)
             shutil.rmtree(DATA_DIR / "filestore" / db, ignore_errors=True)
 
 
-def measure(n):
+def measure(n, script="richmenu_odoo.py", addon=ADDON, name=NAME):
+    """Pipe ``script`` (a file beside this one) into ``odoo-bin shell`` on a database with
+    ``addon`` installed, BENCH_N=n; returns the JSON of its ``BENCH_RESULT`` line."""
     src, py = _odoo()
-    script = (pathlib.Path(__file__).with_name("richmenu_odoo.py")).read_text()
-    with _database(src, py) as db:
+    script = (pathlib.Path(__file__).with_name(script)).read_text()
+    with _database(src, py, addon=addon, name=name) as db:
         env = dict(_env(), BENCH_N=str(n))
         shell = subprocess.run(_base_command(src, py, db, ["shell"]) + ["--log-level=warn"],
                                input=script, env=env, capture_output=True, text=True,
@@ -116,6 +120,16 @@ def measure(n):
             return json.loads(line[len("BENCH_RESULT "):])
     raise RuntimeError("the Odoo shell script printed no result:\n"
                        f"{shell.stdout[-3000:]}\n{shell.stderr[-5000:]}")
+
+
+def measure_or_skip(n, title, script, addon, name):
+    """``(result, None)``, or ``(None, (title, rows))`` saying plainly that the benchmark
+    skipped when there is no Odoo to run it on."""
+    try:
+        return measure(n, script=script, addon=addon, name=name), None
+    except Skipped as why:
+        print(f"bench: SKIPPED {name}: {why}", file=sys.stderr)
+        return None, (f"{title}: SKIPPED", [table.info("skipped", str(why))])
 
 
 def run(n=DEFAULT_N):

@@ -1,0 +1,3 @@
+from . import test_notices
+from . import test_segments
+from . import test_chat_answers

@@ -1,0 +1,51 @@
+from odoo import _, fields, models
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    line_shipped_notice_sent = fields.Boolean("Shipping Notice Sent on LINE", readonly=True,
+                                              copy=False)
+
+    def _action_done(self):
+        result = super()._action_done()
+        self._line_notify_shipped()
+        return result
+
+    def _line_notify_shipped(self):
+        """The "order shipped" notice for validated deliveries of sales orders, once per
+        delivery, to the order's customer: with the carrier's tracking reference and a button
+        to its tracking page when the delivery has one (``stock_delivery``'s
+        ``carrier_tracking_ref`` / ``carrier_tracking_url``), else to the order's portal page."""
+        pickings = self.filtered(lambda p: p.state == "done" and p.sale_id
+                                 and p.picking_type_code == "outgoing"
+                                 and not p.line_shipped_notice_sent)
+        if not pickings:
+            return self.env["line.message"]
+        urls, extra = {}, {}
+        for picking in pickings:
+            order = picking.sale_id
+            urls[picking.id] = order.get_base_url() + order.sudo().get_portal_url()
+            reference = picking._line_tracking_reference()
+            if reference:
+                extra[picking.id] = [_("Tracking number: %(reference)s", reference=reference)]
+                tracking_url = picking._line_tracking_url()
+                if tracking_url:
+                    urls[picking.id] = tracking_url
+        queued = self.env["line.notice.template"]._line_notify(
+            "order_shipped", pickings, urls=urls, extra_lines=extra,
+            partners={p.id: p.sale_id.partner_id for p in pickings})
+        pickings.filtered(lambda p: p.id in queued.mapped("res_id")).sudo().write(
+            {"line_shipped_notice_sent": True})
+        return queued
+
+    def _line_tracking_reference(self):
+        self.ensure_one()
+        return self["carrier_tracking_ref"] if "carrier_tracking_ref" in self._fields else False
+
+    def _line_tracking_url(self):
+        """The carrier's tracking page (one URL; a carrier answering several gives a JSON list,
+        then the order page is linked instead)."""
+        self.ensure_one()
+        url = self["carrier_tracking_url"] if "carrier_tracking_url" in self._fields else False
+        return url if url and url.startswith(("https://", "http://")) else False

@@ -1,0 +1,55 @@
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.line_idlink_sale.tests.common import SaleLineCommon
+
+
+@tagged("post_install", "-at_install", "line_idlink")
+class TestShippingNotice(SaleLineCommon, HttpCase):
+    """The "order shipped" notice when a delivery of a sales order is validated, and the
+    delivery state in the chat's order list."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product.write({"is_storable": True})
+        warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)],
+                                                      limit=1)
+        cls.env["stock.quant"]._update_available_quantity(cls.product, warehouse.lot_stock_id, 50)
+
+    def setUp(self):
+        super().setUp()
+        self.aiko, self.ident_a = self.friend_linked_to("Aiko", self.partner_a)
+
+    def ship(self, order):
+        picking = order.picking_ids
+        picking.move_ids.quantity = picking.move_ids.product_uom_qty
+        picking.move_ids.picked = True
+        picking.button_validate()
+        return picking
+
+    def test_shipped_notice_once_per_delivery_to_the_order_customer(self):
+        self.switch_on("order_shipped")
+        order = self.order(self.partner_a, qty=2)
+        self.assertEqual(order.delivery_status, "pending")
+        picking = self.ship(order)
+        self.assertEqual(picking.state, "done")
+        row = self.queued_for(picking)
+        self.assertEqual(len(row), 1)
+        self.assertEqual(row.line_user_id, self.aiko.user_id)
+        self.assertIn("Sent on LINE", picking.message_ids[0].body)
+        self.send_queue()
+        message = self.aiko.inbox[-1]["message"]
+        text = " ".join(self.flex_texts(message))
+        self.assertIn(f"Your order {order.name} has shipped", text)
+        [url] = self.uris(message)
+        self.assertIn(f"/my/orders/{order.id}?access_token=", url,
+                      "no carrier tracking: the button opens the order")
+        picking._line_notify_shipped()
+        self.assertEqual(len(self.queued_for(picking)), 1, "once per delivery")
+
+        rows = dict(self.channel._line_order_rows(order, "en_US"))
+        self.assertEqual(rows.get("Delivery"), "Fully Delivered")
+
+    def test_no_shipped_notice_when_switched_off(self):
+        picking = self.ship(self.order(self.partner_a))
+        self.assertFalse(self.queued_for(picking))
