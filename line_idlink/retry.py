@@ -24,6 +24,7 @@ Undocumented behaviour chosen here:
 - An SDK ``ApiException`` with status 0 (an SSL error) counts as ``maybe_sent``.
 """
 
+import contextlib
 import dataclasses
 import json
 import random
@@ -240,7 +241,9 @@ class SlotAtSendApiClient(ApiClient):
     threads share the GIL on a busy machine; two requests whose slots are a window apart could
     then arrive less than a window apart, and the second gets a 429 (a backoff of 0.5 s or more).
 
-    ``take_slot()`` is called once per HTTP request (:meth:`ApiCaller._take_slot`).
+    ``take_slot()`` (:meth:`ApiCaller._take_slot`) is a context manager entered once per HTTP
+    request and left when its answer has been read (or it failed): the limiter then counts the
+    request from its answer (:meth:`line_idlink.ratelimit.RateLimiter.slot`).
     """
 
     def __init__(self, configuration, take_slot):
@@ -248,8 +251,8 @@ class SlotAtSendApiClient(ApiClient):
         self._take_slot = take_slot
 
     def request(self, *args, **kwargs):
-        self._take_slot()
-        return super().request(*args, **kwargs)
+        with self._take_slot():
+            return super().request(*args, **kwargs)
 
 
 class ApiCaller:
@@ -308,12 +311,18 @@ class ApiCaller:
             self.sleep(wait)
 
     def _take_slot(self):
-        """Called by the SDK client right before each HTTP request: wait for a slot of the
-        endpoint of the :meth:`call` running on this thread. A request made outside ``call``
-        (the SDK used directly) is not counted, as before."""
+        """Entered by the SDK client right before each HTTP request, left once it is answered:
+        a slot of the endpoint of the :meth:`call` running on this thread. A limiter with only
+        ``acquire`` (the addon's PostgreSQL one) counts the request from its slot. A request made
+        outside ``call`` (the SDK used directly) is not counted, as before."""
         endpoint = getattr(self._calling, "endpoint", None)
-        if endpoint is not None:
-            self.limiter.acquire(endpoint)
+        if endpoint is None:
+            return contextlib.nullcontext()
+        slot = getattr(self.limiter, "slot", None)
+        if slot is not None:
+            return slot(endpoint)
+        self.limiter.acquire(endpoint)
+        return contextlib.nullcontext()
 
     def close(self):
         self.api_client.close()

@@ -78,6 +78,25 @@ def test_rate_limiter_override_and_default():
     assert limiter.limit_for("getProfile") == (2000, 1.0)
 
 
+def test_a_request_sent_in_a_slot_counts_from_its_answer_not_from_its_slot():
+    """LINE counted it at the latest when it answered: the window runs from the answer, so a
+    slow request cannot let the next one in too early (and a fixed margin need not be guessed)."""
+    t = ManualTime()
+    limiter = RateLimiter(limits={"multicast": (2, 1.0)}, clock=t.now, sleep=t.sleep)
+    with limiter.slot("multicast") as waited:
+        t.sleep(0.3)  # the answer comes 0.3 s after the slot
+    assert waited == 0
+    assert limiter.acquire("multicast") == 0  # at 0.3 s: the 2nd of 2
+    assert limiter.delay_for("multicast") == pytest.approx(1.0)  # 1st frees at 0.3 + 1, not 1.0
+    with limiter.slot("multicast") as waited:
+        assert waited == pytest.approx(1.0)
+    # acquire() alone counts from the slot: the 2nd (at 0.3 s) is out of the window at 1.3 s
+    assert limiter.delay_for("multicast") == 0
+    with_margin = RateLimiter(limits={"multicast": (1, 1.0)}, clock=t.now, margin=0.25)
+    with_margin.acquire("multicast")
+    assert with_margin.delay_for("multicast") == pytest.approx(1.25)
+
+
 def test_classify_tells_sent_from_maybe_sent():
     refused = urllib3.exceptions.NewConnectionError(None, "refused")
     assert classify(refused).kind == "not_sent"
@@ -310,10 +329,10 @@ class SlotSpy(RateLimiter):
         self.emu = emu
         self.slots = []
 
-    def acquire(self, endpoint):
+    def slot(self, endpoint):
         self.slots.append((endpoint, len(SERIALISED),
                            len(self.emu.requests_for(endpoint))))
-        return super().acquire(endpoint)
+        return super().slot(endpoint)
 
 
 def test_the_rate_limit_slot_is_taken_after_the_body_is_built_right_before_sending(
