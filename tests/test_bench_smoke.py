@@ -4,7 +4,8 @@ lost, no forged webhook accepted). Speed figures are printed by scripts/bench, n
 import pytest
 
 from line_idlink_dev.bench import __main__ as bench_main
-from line_idlink_dev.bench import campaign, faults, odoo_webhooks, push, richmenu, table, webhooks
+from line_idlink_dev.bench import (campaign, faults, liff, odoo_webhooks, push, richmenu, table,
+                                   webhooks)
 from line_idlink_dev.bench.common import JsonCampaignStore, SimulatedKill
 from line_idlink.campaign import Batch
 
@@ -53,6 +54,13 @@ def test_webhooks_accept_no_forgery():
     assert_checks_pass(rows, "forged/tampered bodies accepted", "re-serialized accepted",
                        "truncated accepted", "events stored (SQLite)")
     assert checks(rows)["valid bodies accepted"].measured == "1,000"
+
+
+def test_liff_accepts_valid_tokens_and_refuses_forgeries():
+    _, rows = liff.run(20)
+    assert_checks_pass(rows, "valid tokens accepted", "JWKS fetches",
+                       "forged tokens refused (HS256, alg none, other audience)")
+    assert rows[0].target == "≤ 2.00 ms"
 
 
 def test_richmenu_says_plainly_that_it_skipped_without_odoo(monkeypatch, capsys):

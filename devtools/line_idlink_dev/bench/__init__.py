@@ -8,8 +8,8 @@ Each benchmark module has ``NAME``, ``DEFAULT_N`` (sized for a few minutes on a 
 
 import importlib
 
-CORE = ("campaign", "push", "faults", "webhooks")
-ODOO = ("richmenu", "odoo-webhooks")  # need ODOO_SRC / ODOO_PY
+CORE = ("campaign", "push", "faults", "webhooks", "liff")
+ODOO = ("richmenu", "odoo-webhooks", "liff-card")  # need ODOO_SRC / ODOO_PY
 ALL = CORE + ODOO
 
 
