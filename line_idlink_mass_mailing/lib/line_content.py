@@ -1,0 +1,83 @@
+"""Building and checking the LINE messages of a mailing (pure functions, no ORM).
+
+The limits are LINE's (``line_idlink``'s builders know them): a text is at most 5,000 UTF-16
+code units, a request carries 1 to 5 messages, a Flex bubble is at most 30 kB of JSON (a
+carousel 50 kB), an altText at most 400 characters, an image URL is https and at most 2,000
+characters.
+"""
+
+import json
+from urllib.parse import urlsplit
+
+try:  # after the layout move of issue 9
+    from line_idlink import message_builders as builders
+except ImportError:  # pragma: no cover - before it
+    from line_idlink import messages as builders
+
+MAX_MESSAGES = 5
+IMAGE_URL_MAX = 2000
+MULTICAST_MAX = 500
+
+
+def u16len(text):
+    return builders.u16len(text or "")
+
+
+class ContentError(ValueError):
+    """The content breaks one of LINE's limits: ``key`` names which one and ``params`` the
+    figures; the model turns them into a translated sentence for the marketer."""
+
+    def __init__(self, key, **params):
+        super().__init__(key, params)
+        self.key = key
+        self.params = params
+
+
+def parse_flex(flex_json):
+    """The Flex JSON of a mailing -> the ``contents`` dict (a bubble or a carousel)."""
+    try:
+        contents = json.loads(flex_json)
+    except ValueError as exc:
+        raise ContentError("flex_json", error=str(exc)) from None
+    if not isinstance(contents, dict) or contents.get("type") not in ("bubble", "carousel"):
+        raise ContentError("flex_type")
+    return contents
+
+
+def build_messages(text=None, image_url=None, flex_json=None, alt_text=None):
+    """The LINE message list of one recipient; :class:`ContentError` naming the broken limit."""
+    messages = []
+    if text and text.strip():
+        size = u16len(text)
+        if size > builders.TEXT_MAX:
+            raise ContentError("text_size", size=size, max=builders.TEXT_MAX)
+        messages.append({"type": "text", "text": text})
+    if image_url:
+        parts = urlsplit(image_url)
+        if parts.scheme != "https" or not parts.netloc or len(image_url) > IMAGE_URL_MAX:
+            raise ContentError("image_url", max=IMAGE_URL_MAX)
+        messages.append({"type": "image", "originalContentUrl": image_url,
+                         "previewImageUrl": image_url})
+    if flex_json and flex_json.strip():
+        contents = parse_flex(flex_json)
+        limit = (builders.FLEX_CAROUSEL_BYTES if contents["type"] == "carousel"
+                 else builders.FLEX_BUBBLE_BYTES)
+        size = builders.json_size(contents)
+        if size > limit:
+            raise ContentError("flex_size", size=size, max=limit)
+        alt = (alt_text or "").strip() or (text or "").strip()[:builders.ALT_TEXT_MAX]
+        if not alt:
+            raise ContentError("alt_missing")
+        if u16len(alt) > builders.ALT_TEXT_MAX:
+            raise ContentError("alt_size", size=u16len(alt), max=builders.ALT_TEXT_MAX)
+        messages.append({"type": "flex", "altText": alt, "contents": contents})
+    if not messages:
+        raise ContentError("empty")
+    if len(messages) > MAX_MESSAGES:
+        raise ContentError("too_many", max=MAX_MESSAGES)
+    return messages
+
+
+def canonical(messages):
+    """One string per distinct message list (grouping identical bodies into multicasts)."""
+    return json.dumps(messages, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
