@@ -41,7 +41,7 @@ class LineChannel(models.Model):
         counts days in UTC+9, at most 30 days): {impressions, unique_impressions,
         unique_clicks}. LINE hides figures under its privacy threshold (then 0)."""
         self.ensure_one()
-        from linebot.v3.insight import ApiClient, Configuration, InsightApi
+        from linebot.v3.insight import ApiClient, Configuration, Insight
 
         start = date_from.replace(tzinfo=datetime.timezone.utc).astimezone(JST).date()
         end = date_to.replace(tzinfo=datetime.timezone.utc).astimezone(JST).date()
@@ -51,7 +51,7 @@ class LineChannel(models.Model):
             config = Configuration(host=caller.configuration.host,
                                    access_token=caller.configuration.access_token)
             with ApiClient(config) as client:
-                insight = InsightApi(client)
+                insight = Insight(client)
                 outcome = caller.call(
                     "getStatisticsPerUnit",
                     lambda **kw: insight.get_statistics_per_unit(

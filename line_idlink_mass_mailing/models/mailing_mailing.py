@@ -602,6 +602,15 @@ class Mailing(models.Model):
                     self.line_channel_id, [t.line_user_uid for t in chunk], messages, **options)
                 links.extend((t.id, row.id) for t in chunk)
         if push_values:
+            # the row names its LINE user and customer (the queue's list), as _line_enqueue does
+            self.env.cr.execute("""SELECT line_user_id, id, partner_id FROM line_identity
+                                    WHERE channel_id = %s AND line_user_id = ANY(%s)""",
+                                [self.line_channel_id.id, [v["line_user_id"] for v in push_values]])
+            known = {uid: (identity_id, partner_id)
+                     for uid, identity_id, partner_id in self.env.cr.fetchall()}
+            for values in push_values:
+                identity_id, partner_id = known.get(values["line_user_id"], (False, False))
+                values.update(identity_id=identity_id, partner_id=partner_id)
             rows = Queue.create(push_values)
             self.env.ref("line_idlink_addon.ir_cron_line_message_queue").sudo()._trigger()
             links.extend((t.id, row.id) for t, row in zip(push_traces, rows))

@@ -1,1 +1,2 @@
+from . import test_mailing_features
 from . import test_mailing_line

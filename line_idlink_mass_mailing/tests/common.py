@@ -8,13 +8,16 @@ class LineMailingCommon(LineCommon):
     LINE friends, run Odoo's crons and read what LINE received (mirrors mass_mailing_sms's
     MassSMSCommon: a gateway (here the emulator), asserts on traces, data)."""
 
+    emulator_options = {}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._line_setup()
         cls.user_marketing = new_test_user(
             cls.env, login="line_marketer", name="Mika Marketer",
-            groups="base.group_user,mass_mailing.group_mass_mailing_user,"
+            groups="base.group_user,base.group_partner_manager,"
+                   "mass_mailing.group_mass_mailing_user,"
                    "mass_mailing.group_mass_mailing_campaign")
         cls.model_partner = cls.env["ir.model"]._get("res.partner")
 
@@ -22,7 +25,7 @@ class LineMailingCommon(LineCommon):
         super().setUp()
         self.forget_rate_limit_slots()
         self.addCleanup(self.forget_rate_limit_slots)
-        self.emu = self.start_line_emulator()
+        self.emu = self.start_line_emulator(**self.emulator_options)
 
     def forget_rate_limit_slots(self):
         with self.registry.cursor() as cr:
