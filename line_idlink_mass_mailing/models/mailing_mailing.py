@@ -261,10 +261,15 @@ class Mailing(models.Model):
         lines = self.filtered(lambda m: m.mailing_type == "line")
         if not lines:
             return lines
-        groups = self.env["mailing.trace"].sudo()._read_group(
-            [("mass_mailing_id", "in", lines.ids), ("trace_status", "in", ("outgoing", "process"))],
-            ["mass_mailing_id"])
-        return self.browse([mailing.id for mailing, in groups])
+        # one indexed look-up per mailing (partial index mailing_trace_line_pending): this runs
+        # after every LINE answer
+        self.env["mailing.trace"].flush_model(["mass_mailing_id", "trace_status"])
+        self.env.cr.execute("""
+            SELECT m.id FROM unnest(%s::int[]) AS m(id)
+             WHERE EXISTS (SELECT 1 FROM mailing_trace t
+                            WHERE t.mass_mailing_id = m.id
+                              AND t.trace_status IN ('outgoing', 'process'))""", [lines.ids])
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     # ---- BUSINESS / VIEWS ACTIONS -------------------------------------------------------------
     def action_put_in_queue(self):
@@ -579,8 +584,12 @@ class Mailing(models.Model):
             return
         Queue = self.env["line.message"].sudo()
         groups = {}
+        keys = {}  # identical texts share one message list object: one canonical form each
         for trace in traces:
-            key = canonical(bodies[trace.res_id])
+            messages = bodies[trace.res_id]
+            key = keys.get(id(messages))
+            if key is None:
+                key = keys[id(messages)] = canonical(messages)
             groups.setdefault(key, []).append(trace)
         options = {"origin": self, "notification_disabled": self.line_notification_disabled,
                    "aggregation_unit": self.line_aggregation_unit}

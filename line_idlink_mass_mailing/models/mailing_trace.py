@@ -58,6 +58,14 @@ class MailingTrace(models.Model):
         "line_no_link", "line_unfollowed", "line_optout", "line_duplicate", "line_content",
         "line_quota", "line_auth", "line_rejected", "line_server", "line_unknown")})
 
+    def init(self):
+        super().init()
+        # "is any trace of this mailing still in the queue?" after every LINE answer
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS mailing_trace_line_pending
+                ON mailing_trace (mass_mailing_id)
+             WHERE trace_status IN ('outgoing', 'process')""")
+
     @api.model
     def _line_follow_rows(self, rows):
         """Set-based: the traces of these ``line.message`` rows take the rows' state."""
