@@ -9,7 +9,7 @@ Each benchmark module has ``NAME``, ``DEFAULT_N`` (sized for a few minutes on a 
 import importlib
 
 CORE = ("campaign", "push", "faults", "webhooks")
-ODOO = ("richmenu", "odoo-webhooks")  # need ODOO_SRC / ODOO_PY
+ODOO = ("richmenu", "odoo-webhooks", "odoo-campaign")  # need ODOO_SRC / ODOO_PY
 ALL = CORE + ODOO
 
 
