@@ -6,7 +6,7 @@
    with a message list of its own gets a push. Recipients without a userId, with a
    ``skip_reason`` (blocked, opted out... the caller filters) or listed twice with the same
    content become ``skipped`` batches. Everything is validated first: a bad message raises
-   :class:`~line_idlink.messaging.InvalidMessages` and nothing is stored.
+   :class:`~line_idlink.sender.InvalidMessages` and nothing is stored.
 2. :class:`CampaignRunner` stores the plan through a :class:`CampaignStore`, then sends batch by
    batch (``concurrency`` > 1: that many requests in flight, in worker threads; every store call
    stays on the calling thread). A batch's retry key is saved (state ``sending``) BEFORE its
@@ -16,8 +16,8 @@
    twice and skips nobody.
 
 Batch states: ``pending`` -> ``sending`` -> ``sent`` | ``failed``; ``skipped`` from the start.
-A run stops by raising :class:`~line_idlink.messaging.QuotaExceeded` (monthly quota) or
-:class:`~line_idlink.messaging.RetriesExhausted` (LINE kept failing); the batch goes back to
+A run stops by raising :class:`~line_idlink.sender.QuotaExceeded` (monthly quota) or
+:class:`~line_idlink.sender.RetriesExhausted` (LINE kept failing); the batch goes back to
 ``pending`` when no attempt with its key can have reached LINE, else it stays ``sending``, and
 everything not yet sent stays resumable. A batch LINE rejects (4xx) is ``failed`` with LINE's
 message and the run goes on.
@@ -45,7 +45,7 @@ import time
 from typing import Protocol, runtime_checkable
 
 from .campaign_plan import Batch, Recipient, _fingerprint, plan_campaign
-from .messaging import InvalidMessages, QuotaExceeded, RetriesExhausted, SendRejected
+from .sender import InvalidMessages, QuotaExceeded, RetriesExhausted, SendRejected
 
 RETRY_KEY_TTL = 24 * 3600
 KEY_SAFETY_MARGIN = 300
@@ -129,7 +129,7 @@ class CampaignReport:
 
 
 class CampaignRunner:
-    """Runs stored campaign plans with a :class:`~line_idlink.messaging.Sender`.
+    """Runs stored campaign plans with a :class:`~line_idlink.sender.Sender`.
 
     ``now`` is the wall clock used to age retry keys (injectable for tests). ``concurrency``:
     how many batches may be in flight at once (worker threads sharing the sender, its connection

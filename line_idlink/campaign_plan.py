@@ -10,8 +10,8 @@ import copy
 import dataclasses
 import json
 
-from .messaging import (MULTICAST_MAX, InvalidMessages, canonical_json, check_aggregation_unit,
-                        chunked, to_messages)
+from .sender import (MULTICAST_MAX, InvalidMessages, canonical_json, check_aggregation_unit,
+                     chunked, to_messages)
 
 
 @dataclasses.dataclass

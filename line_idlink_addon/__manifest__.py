@@ -10,8 +10,8 @@
     "data": [
         "security/line_security.xml",
         "security/ir.model.access.csv",
-        "data/ir_cron_data.xml",
-        "data/line_rich_menu_cron.xml",
+        "data/line_webhook_event_cron.xml",
+        "data/line_identity_cron.xml",
         "views/line_rich_menu_views.xml",
         "views/line_channel_views.xml",
         "views/line_identity_views.xml",

@@ -23,7 +23,7 @@ import warnings
 
 from werkzeug.serving import make_server
 
-from line_idlink.emulator.server import QuietHandler
+from line_emulator.server import QuietHandler
 
 SECRET_FIELDS = {"client_secret", "code_verifier", "access_token", "refresh_token", "id_token",
                  "userAccessToken", "nonce", "state", "code_challenge"}

@@ -1,5 +1,7 @@
-# Sourced by scripts/*: creates .venv with Python >= 3.11 and installs the package with its test
-# extras, again only when pyproject.toml changed (a stamp file keeps the hash).
+# Sourced by scripts/*: creates .venv with Python >= 3.11 and installs the three distributions
+# editable: the core (.), the emulator (./emulator) and the development tools with the test extras
+# (./devtools[test]); again only when one of their pyproject.toml files changed (a stamp file keeps
+# the hash).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
@@ -19,12 +21,14 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$(pick_python)" -m venv "$VENV"
 fi
 STAMP="$VENV/.line-idlink-installed"
-WANT="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+WANT="$(cat "$ROOT/pyproject.toml" "$ROOT/emulator/pyproject.toml" "$ROOT/devtools/pyproject.toml" \
+        | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
-    echo "==> installing line-idlink and its test extras into .venv"
+    echo "==> installing line-idlink, line-emulator and line-idlink-devtools[test] into .venv"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v 'is ignored' || true
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]" 2>&1 | grep -v 'is ignored' || true
-    "$VENV/bin/python" -c 'import line_idlink, linebot.v3, jwt, werkzeug, nbval' \
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+        -e "$ROOT" -e "$ROOT/emulator" -e "$ROOT/devtools[test]" 2>&1 | grep -v 'is ignored' || true
+    "$VENV/bin/python" -c 'import line_idlink, line_emulator, line_idlink_dev, linebot.v3, jwt, werkzeug, nbval' \
         || { echo "error: installing into .venv failed" >&2; exit 1; }
     echo "$WANT" > "$STAMP"
 fi

@@ -8,8 +8,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from line_idlink.emulator import Emulator, EmulatorServer
-from line_idlink.emulator.server import QuietHandler
+from line_emulator import Emulator, EmulatorServer
+from line_emulator.server import QuietHandler
 
 
 class WebhookSink:

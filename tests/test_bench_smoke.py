@@ -3,9 +3,9 @@ lost, no forged webhook accepted). Speed figures are printed by scripts/bench, n
 
 import pytest
 
-from line_idlink.bench import __main__ as bench_main
-from line_idlink.bench import campaign, faults, odoo_webhooks, push, richmenu, table, webhooks
-from line_idlink.bench.common import JsonCampaignStore, SimulatedKill
+from line_idlink_dev.bench import __main__ as bench_main
+from line_idlink_dev.bench import campaign, faults, odoo_webhooks, push, richmenu, table, webhooks
+from line_idlink_dev.bench.common import JsonCampaignStore, SimulatedKill
 from line_idlink.campaign import Batch
 
 

@@ -3,7 +3,7 @@
 import dataclasses
 import threading
 
-from . import LINK_METHODS, EventRecord, LinkConflict
+from .protocol import LINK_METHODS, EventRecord, LinkConflict
 
 
 class MemoryStorage:

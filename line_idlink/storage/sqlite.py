@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 
-from . import EventRecord, LinkConflict, LinkRecord, LinkTokenRecord, NonceRecord
+from .protocol import EventRecord, LinkConflict, LinkRecord, LinkTokenRecord, NonceRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS line_link_token (

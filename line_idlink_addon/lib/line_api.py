@@ -1,15 +1,15 @@
 """The one place where the addon talks to LINE's Messaging API (tests point ``api_base`` at the
 emulator; Odoo's test framework does not block urllib3, so nothing else may be called).
 
-Built from the core's :class:`~line_idlink.messaging.Sender` (retry keys, backoff, rate limits)
-and :class:`~line_idlink.richmenu_client.RichMenuClient`; this module only adds the few read
+Built from the core's :class:`~line_idlink.sender.Sender` (retry keys, backoff, rate limits)
+and :class:`~line_idlink.richmenu_publisher.RichMenuClient`; this module only adds the few read
 calls the addon needs and one error type, :class:`LineCallFailed`, whose ``transient`` flag tells
 the event queue whether waiting and trying again can help.
 """
 
-from line_idlink.messaging import Sender
+from line_idlink.sender import Sender
 from line_idlink.retry import RETRY_ALWAYS, LineApiError, RetriesExhausted
-from line_idlink.richmenu_client import RichMenuClient
+from line_idlink.richmenu_publisher import RichMenuClient
 
 
 RICH_MENU_POLL_SECONDS = 40.0

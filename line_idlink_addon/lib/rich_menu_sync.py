@@ -1,7 +1,7 @@
 """Bring the rich menus LINE shows a channel's users in line with the channel's rules.
 
 :class:`RichMenuSync` resolves each identity's rule (``line.rich.menu.rule``), asks the core's
-:func:`~line_idlink.richmenu_client.reconcile` for the fewest calls (one batch ``A -> B`` when
+:func:`~line_idlink.richmenu_publisher.reconcile` for the fewest calls (one batch ``A -> B`` when
 at least 1,000 users all move together, bulk calls of 500 otherwise, a per-user call for a
 single user), runs them chunk by chunk through the channel's rate-limited client and records the
 outcome per identity with a few set-based SQL updates (it is meant for 100k identities: no
@@ -33,7 +33,7 @@ import logging
 from odoo import _, fields
 
 from line_idlink.retry import LineApiError
-from line_idlink.richmenu_client import BULK_MAX, DEFAULT_BATCH_MIN_USERS, reconcile
+from line_idlink.richmenu_publisher import BULK_MAX, DEFAULT_BATCH_MIN_USERS, reconcile
 
 from .line_api import LineCallFailed
 

@@ -1,23 +1,55 @@
 import base64
+import io
 import logging
+
+from PIL import Image, ImageDraw, ImageOps
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import file_open
 
-from line_idlink.richmenu import image_info
-from line_idlink.richmenu_client import DEFAULT_BATCH_MIN_USERS
+from line_idlink.richmenu_spec import image_info
+from line_idlink.richmenu_publisher import DEFAULT_BATCH_MIN_USERS
 
 from ..lib.rich_menu_sync import RichMenuSync
 
 _logger = logging.getLogger(__name__)
 
-READY_MADE_IMAGES = {"unlinked": "line_idlink_addon/static/img/richmenu_unlinked.png",
-                     "linked": "line_idlink_addon/static/img/richmenu_linked.png"}
-# the ready-made linked menu: (label, postback preset), laid out 2x2 on a full-height image and
-# 4 across on a half-height one
-LINKED_AREAS = [("連携解除", "unlink"), ("注文履歴", "orders"), ("ポイント", "points"),
-                ("会員証", "member_card")]
+UNLINKED_IMAGE = "line_idlink_addon/static/img/richmenu_unlinked.png"
+HALF, FULL = (2500, 843), (2500, 1686)
+PAPER, RULE = (247, 248, 250), (206, 212, 218)  # the tiles' background, the lines between them
+IMAGE_MAX = 1_000_000  # LINE's limit on a rich menu image, in bytes
+
+
+def linked_menu_grid(count):
+    """``(width, height, columns, rows)`` of a menu of ``count`` buttons: up to 3 in one row of
+    the half size; 4 on 2x2, 5-6 on 3x2, then 3 or 4 columns of the full size (at most 20)."""
+    if count <= 3:
+        return (*HALF, count, 1)
+    columns = 2 if count == 4 else 3 if count <= 9 else 4
+    return (*FULL, columns, -(-count // columns))
+
+
+def compose_menu_image(size, tiles, cells):
+    """PNG bytes of a menu of ``size``: each tile (an addon path) scaled into its cell
+    ``(x0, y0, x1, y1)``, keeping its proportions, on the tiles' background, with thin lines
+    between the cells; JPEG when the PNG is over LINE's 1 MB."""
+    image = Image.new("RGB", size, PAPER)
+    draw = ImageDraw.Draw(image)
+    for path, (x0, y0, x1, y1) in zip(tiles, cells):
+        with file_open(path, "rb") as handle:
+            tile = Image.open(io.BytesIO(handle.read())).convert("RGB")
+        image.paste(ImageOps.pad(tile, (x1 - x0, y1 - y0), color=PAPER), (x0, y0))
+        if x0:
+            draw.line((x0, y0 + 60, x0, y1 - 60), fill=RULE, width=6)
+        if y0:
+            draw.line((x0 + 60, y0, x1 - 60, y0), fill=RULE, width=6)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    if out.tell() > IMAGE_MAX:
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
 
 
 class LineChannel(models.Model):
@@ -91,38 +123,10 @@ class LineChannel(models.Model):
         self.env["line.identity"].invalidate_model(["rich_menu_state"])
         self.env.ref("line_idlink_addon.ir_cron_line_rich_menus")._trigger()
 
-    @api.model
-    def _cron_apply_rich_menus(self):
-        """Republish the queued menus the rate limit now allows, then apply pending menus and
-        retry failed ones whose backoff elapsed, channel by channel."""
-        self.env["line.rich.menu"]._cron_republish_pending()
-        now = fields.Datetime.now()
-        self.env["line.identity"].flush_model()
-        self.env.cr.execute("""
-            SELECT channel_id, array_agg(id) FROM line_identity
-             WHERE follow_state IS DISTINCT FROM 'blocked'
-               AND (rich_menu_state = 'pending'
-                    OR (rich_menu_state = 'error' AND rich_menu_retry_at <= %s))
-             GROUP BY channel_id""", [now])
-        pending = dict(self.env.cr.fetchall())
-        done = 0
-        for channel in self.sudo().search([("rich_menu_rule_ids", "!=", False)]):
-            # empty scope: only LINE's default menu is brought in line with the default rule
-            done += channel._line_run_and_commit(pending.pop(channel.id, []))
-        for channel_id, ids in pending.items():  # rules removed: identities go back to none
-            done += self.sudo().browse(channel_id)._line_run_and_commit(ids)
-        return done
-
-    @api.model
-    def _cron_reconcile_rich_menus(self):
-        """Nightly: every identity of every channel that has rules, whatever its state, and
-        whatever LINE shows it now (a menu changed on LINE's side is put back)."""
-        done = 0
-        for channel in self.sudo().search([("rich_menu_rule_ids", "!=", False)]):
-            done += channel._line_run_and_commit(None, force=True)
-        return done
-
     def _line_run_and_commit(self, ids, force=False):
+        """Apply the rules to ``ids`` (None: every identity) for the rich-menu crons of
+        ``line.identity``; one channel's failure is posted on it and does not stop the others.
+        Returns how many identities were handled."""
         try:
             with self.env.cr.savepoint():
                 report = self._line_reconcile_rich_menus(ids, force=force)
@@ -136,9 +140,10 @@ class LineChannel(models.Model):
 
     # ---- READY-MADE PAIR ----------------------------------------------------------------------
     def action_create_default_rich_menus(self):
-        """Create the unlinked menu ("連携する") and the linked menu ("連携解除 / 注文履歴 /
-        ポイント / 会員証") from the images shipped in the addon, their default and linked rules,
-        and publish both when the channel can talk to LINE."""
+        """Create the unlinked menu ("連携する", an image shipped in the addon) and the linked
+        menu of the buttons the installed addons offer (:meth:`_line_linked_menu_buttons`; the
+        base: 連携解除 and 連携設定, the portal page), their default and linked rules, and
+        publish both when the channel can talk to LINE."""
         self.ensure_one()
         self.check_access("write")
         channel = self.sudo()
@@ -163,32 +168,44 @@ class LineChannel(models.Model):
         return self.action_view_rich_menus()
 
     def _line_ready_made_values(self, kind):
-        with file_open(READY_MADE_IMAGES[kind], "rb") as handle:
+        if kind == "linked":
+            return self._line_linked_menu_values()
+        with file_open(UNLINKED_IMAGE, "rb") as handle:
             data = handle.read()
         _type, width, height = image_info(data)
-        preset = {(2500, 1686): "full", (2500, 843): "half"}.get((width, height), "custom")
-        values = {"channel_id": self.id, "size_preset": preset, "width": width, "height": height,
-                  "image": base64.b64encode(data),
-                  "image_filename": READY_MADE_IMAGES[kind].rsplit("/", 1)[1]}
-        if kind == "unlinked":
-            values.update(name=_("Not linked"), chat_bar_text="メニュー", area_ids=[(0, 0, {
-                "sequence": 1, "x": 0, "y": 0, "width": width, "height": height,
-                "action_type": "postback", "postback_preset": "link", "label": "連携する",
-                "display_text": "連携する"})])
-            return values
-        columns = 2 if height * 2 > width else 4
-        rows = len(LINKED_AREAS) // columns
+        return {"channel_id": self.id, "size_preset": "half", "width": width, "height": height,
+                "image": base64.b64encode(data), "image_filename": UNLINKED_IMAGE.rsplit("/", 1)[1],
+                "name": _("Not linked"), "chat_bar_text": "メニュー", "area_ids": [(0, 0, {
+                    "sequence": 1, "x": 0, "y": 0, "width": width, "height": height,
+                    "action_type": "postback", "postback_preset": "link", "label": "連携する",
+                    "display_text": "連携する"})]}
+
+    def _line_linked_menu_values(self):
+        """The linked menu of the buttons :meth:`_line_linked_menu_buttons` lists (the base's
+        and the installed bridges'), its image composed from their tiles on a grid chosen by
+        their number (see :func:`linked_menu_grid`)."""
+        buttons = sorted(self._line_linked_menu_buttons(), key=lambda b: b.get("sequence", 10))
+        if not buttons:
+            raise UserError(_("No addon offers a button for the linked rich menu."))
+        width, height, columns, rows = linked_menu_grid(len(buttons))
+        cells = [(width * (i % columns) // columns, height * (i // columns) // rows,
+                  width * (i % columns + 1) // columns, height * (i // columns + 1) // rows)
+                 for i in range(len(buttons))]
         areas = []
-        for index, (label, preset_name) in enumerate(LINKED_AREAS):
-            col, row = index % columns, index // columns
-            x0, x1 = width * col // columns, width * (col + 1) // columns
-            y0, y1 = height * row // rows, height * (row + 1) // rows
-            areas.append((0, 0, {"sequence": index + 1, "x": x0, "y": y0, "width": x1 - x0,
-                                 "height": y1 - y0, "action_type": "postback",
-                                 "postback_preset": preset_name, "label": label,
-                                 "display_text": label}))
-        values.update(name=_("Linked customers"), chat_bar_text="メニュー", area_ids=areas)
-        return values
+        for index, (button, (x0, y0, x1, y1)) in enumerate(zip(buttons, cells)):
+            area = {"sequence": index + 1, "x": x0, "y": y0, "width": x1 - x0,
+                    "height": y1 - y0, "label": button["label"]}
+            if button.get("uri"):
+                area.update(action_type="uri", uri=button["uri"])
+            else:
+                area.update(action_type="postback", postback_preset=button["preset"],
+                            display_text=button["label"])
+            areas.append((0, 0, area))
+        image = compose_menu_image((width, height), [b["tile"] for b in buttons], cells)
+        return {"channel_id": self.id, "size_preset": "half" if height == HALF[1] else "full",
+                "width": width, "height": height, "image": base64.b64encode(image),
+                "image_filename": "richmenu_linked.png", "name": _("Linked customers"),
+                "chat_bar_text": "メニュー", "area_ids": areas}
 
     def action_view_rich_menus(self):
         self.ensure_one()

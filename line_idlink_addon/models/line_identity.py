@@ -4,7 +4,7 @@ import logging
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from line_idlink import messages
+from line_idlink import message_builders
 from line_idlink.login import LoginError
 from line_idlink.retry import LineApiError
 from line_idlink.storage import LINK_METHODS
@@ -178,6 +178,41 @@ class LineIdentity(models.Model):
                 _logger.info("LINE rich menu not applied now: %s", exc)
         self.env.ref("line_idlink_addon.ir_cron_line_rich_menus").sudo()._trigger()
 
+    # ---- rich-menu crons (the rows they process are identities) ------------------------------
+    @api.model
+    def _cron_apply_rich_menus(self):
+        """The rich-menu cron: republish the queued menus the rate limit now allows, then apply
+        the menus of pending identities and retry failed ones whose backoff elapsed, channel by
+        channel (``line.channel._line_reconcile_rich_menus``)."""
+        self.env["line.rich.menu"]._cron_republish_pending()
+        now = fields.Datetime.now()
+        self.flush_model()
+        self.env.cr.execute("""
+            SELECT channel_id, array_agg(id) FROM line_identity
+             WHERE follow_state IS DISTINCT FROM 'blocked'
+               AND (rich_menu_state = 'pending'
+                    OR (rich_menu_state = 'error' AND rich_menu_retry_at <= %s))
+             GROUP BY channel_id""", [now])
+        pending = dict(self.env.cr.fetchall())
+        done = 0
+        channels = self.env["line.channel"].sudo()
+        for channel in channels.search([("rich_menu_rule_ids", "!=", False)]):
+            # empty scope: only LINE's default menu is brought in line with the default rule
+            done += channel._line_run_and_commit(pending.pop(channel.id, []))
+        for channel_id, ids in pending.items():  # rules removed: identities go back to none
+            done += channels.browse(channel_id)._line_run_and_commit(ids)
+        return done
+
+    @api.model
+    def _cron_reconcile_rich_menus(self):
+        """Nightly: every identity of every channel that has rules, whatever its state, and
+        whatever LINE shows it now (a menu changed on LINE's side is put back)."""
+        done = 0
+        channels = self.env["line.channel"].sudo().search([("rich_menu_rule_ids", "!=", False)])
+        for channel in channels:
+            done += channel._line_run_and_commit(None, force=True)
+        return done
+
     def _line_rich_menu_record(self, menu, rule, per_user_id):
         """Note a menu applied outside the rules (the admin's preview)."""
         self.sudo().write({"rich_menu_id": menu.id, "rich_menu_rule_id": rule and rule.id,
@@ -235,7 +270,7 @@ class LineIdentity(models.Model):
     def _line_reply_unlinked(self, reply_token):
         try:
             with self.channel_id._line_api() as api:
-                api.reply(reply_token, [messages.unlink_done(self._line_lang())])
+                api.reply(reply_token, [message_builders.unlink_done(self._line_lang())])
         except LineCallFailed as exc:
             self.message_post(body=_("LINE not updated after unlinking: %(error)s",
                                      error=str(exc)))

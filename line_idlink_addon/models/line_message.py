@@ -10,9 +10,9 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from line_idlink import messages as line_messages
-from line_idlink.messaging import (MULTICAST_MAX, InvalidMessages, check_aggregation_unit,
-                                   to_messages)
+from line_idlink import message_builders
+from line_idlink.sender import (MULTICAST_MAX, InvalidMessages, check_aggregation_unit,
+                                to_messages)
 from line_idlink.retry import QuotaExceeded, RetriesExhausted
 
 from ..lib.line_api import LineCallFailed
@@ -36,36 +36,36 @@ def _now():
 
 
 def _check_message_limits(index, message):
-    """The size limits of ``line_idlink.messages`` on messages built elsewhere."""
+    """The size limits of ``line_idlink.message_builders`` on messages built elsewhere."""
     where = f"messages[{index}]"
     kind = message.get("type")
     if kind == "text":
         text = message.get("text")
         if not isinstance(text, str) or not text.strip():
             raise InvalidMessages(f"{where}: a text message needs a non-empty text")
-        if line_messages.u16len(text) > line_messages.TEXT_MAX:
-            raise InvalidMessages(f"{where}: the text is {line_messages.u16len(text)} characters;"
-                                  f" LINE allows at most {line_messages.TEXT_MAX}")
+        if message_builders.u16len(text) > message_builders.TEXT_MAX:
+            raise InvalidMessages(f"{where}: the text is {message_builders.u16len(text)} characters;"
+                                  f" LINE allows at most {message_builders.TEXT_MAX}")
     if "altText" in message:
         alt = message.get("altText")
         if not isinstance(alt, str) or not alt or \
-                line_messages.u16len(alt) > line_messages.ALT_TEXT_MAX:
-            raise InvalidMessages(f"{where}: altText is 1 to {line_messages.ALT_TEXT_MAX} "
+                message_builders.u16len(alt) > message_builders.ALT_TEXT_MAX:
+            raise InvalidMessages(f"{where}: altText is 1 to {message_builders.ALT_TEXT_MAX} "
                                   "characters")
     if kind == "flex":
         contents = message.get("contents") or {}
-        limit = (line_messages.FLEX_CAROUSEL_BYTES if contents.get("type") == "carousel"
-                 else line_messages.FLEX_BUBBLE_BYTES)
-        if line_messages.json_size(contents) > limit:
+        limit = (message_builders.FLEX_CAROUSEL_BYTES if contents.get("type") == "carousel"
+                 else message_builders.FLEX_BUBBLE_BYTES)
+        if message_builders.json_size(contents) > limit:
             raise InvalidMessages(f"{where}: the Flex contents are "
-                                  f"{line_messages.json_size(contents)} bytes; LINE allows "
+                                  f"{message_builders.json_size(contents)} bytes; LINE allows "
                                   f"at most {limit}")
     quick = message.get("quickReply")
     if quick is not None:
         items = quick.get("items") if isinstance(quick, dict) else None
-        if not isinstance(items, list) or not 1 <= len(items) <= line_messages.QUICK_REPLY_MAX:
+        if not isinstance(items, list) or not 1 <= len(items) <= message_builders.QUICK_REPLY_MAX:
             raise InvalidMessages(f"{where}: a quick reply has 1 to "
-                                  f"{line_messages.QUICK_REPLY_MAX} items")
+                                  f"{message_builders.QUICK_REPLY_MAX} items")
 
 
 class LineMessage(models.Model):
@@ -173,7 +173,7 @@ class LineMessage(models.Model):
     @api.model
     def _line_enqueue(self, channel, line_user_id, messages, origin=None,
                       notification_disabled=False, aggregation_unit=None):
-        """Queue a push of ``messages`` (1 to 5 LINE message dicts, as ``line_idlink.messages``
+        """Queue a push of ``messages`` (1 to 5 LINE message dicts, as ``line_idlink.message_builders``
         builds them) to ``line_user_id`` through ``channel``; returns the ``line.message`` row.
 
         Bad input (no such channel, a malformed userId, messages LINE would refuse) raises a
@@ -226,7 +226,7 @@ class LineMessage(models.Model):
 
     @api.model
     def _line_check_messages(self, messages):
-        """LINE message dicts (as the core's builders in ``line_idlink.messages`` make them) ->
+        """LINE message dicts (as the core's builders in ``line_idlink.message_builders`` make them) ->
         the list to store; :class:`UserError` naming the problem when LINE would refuse them."""
         if isinstance(messages, dict):
             messages = [messages]
@@ -239,7 +239,7 @@ class LineMessage(models.Model):
             for index, message in enumerate(messages):
                 _check_message_limits(index, message)
             json.dumps(messages)
-        except (InvalidMessages, line_messages.MessageTooLarge, ValueError, TypeError) as exc:
+        except (InvalidMessages, message_builders.MessageTooLarge, ValueError, TypeError) as exc:
             raise UserError(_("This LINE message cannot be sent: %(error)s",
                               error=str(exc))) from exc
         return list(messages)

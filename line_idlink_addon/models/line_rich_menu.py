@@ -7,8 +7,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import format_datetime
 
-from line_idlink.richmenu import (ALIAS_ID, RichMenuInvalid, RichMenuSpec, check_image,
-                                  image_info)
+from line_idlink.richmenu_spec import (
+    ALIAS_ID, RichMenuInvalid, RichMenuSpec, check_image, image_info,
+)
 from line_idlink.retry import LineApiError
 
 from ..lib.line_api import LineCallFailed
@@ -20,22 +21,6 @@ SIZE_PRESETS = {"full": (2500, 1686), "half": (2500, 843)}
 # LINE limits these to 100 an hour: a republish needs one of each (create the new menu, delete
 # the old one); the move itself falls back to bulk calls when no batch slot is left
 REPUBLISH_ENDPOINTS = ("createRichMenu", "deleteRichMenu")
-
-
-def format_errors(env, errors, areas=None):
-    """The core's ``[(property, message)]`` as lines a designer understands ("Area 3: ...")."""
-    _ = env._
-    lines = []
-    for prop, message in errors:
-        found = re.match(r"areas\[(\d+)\]\.?(.*)", prop)
-        if found:
-            index = int(found.group(1))
-            where = _("Area %(number)s", number=index + 1)
-            if areas is not None and index < len(areas) and areas[index].label:
-                where = f"{where} ({areas[index].label})"
-            prop = f"{where} {found.group(2)}".strip()
-        lines.append(f"{prop}: {message}")
-    return "\n".join(lines)
 
 
 class LineRichMenu(models.Model):
@@ -93,6 +78,21 @@ class LineRichMenu(models.Model):
                                     help="LINE users this menu was last applied to.")
     rule_ids = fields.One2many("line.rich.menu.rule", "rich_menu_id", string="Rules")
 
+    @api.model
+    def _line_format_errors(self, errors, areas=None):
+        """The core's ``[(property, message)]`` as lines a designer understands ("Area 3: ...")."""
+        lines = []
+        for prop, message in errors:
+            found = re.match(r"areas\[(\d+)\]\.?(.*)", prop)
+            if found:
+                index = int(found.group(1))
+                where = _("Area %(number)s", number=index + 1)
+                if areas is not None and index < len(areas) and areas[index].label:
+                    where = f"{where} ({areas[index].label})"
+                prop = f"{where} {found.group(2)}".strip()
+            lines.append(f"{prop}: {message}")
+        return "\n".join(lines)
+
     # ---- COMPUTES AND CONSTRAINTS -------------------------------------------------------------
     @api.depends("size_preset")
     def _compute_size(self):
@@ -135,7 +135,7 @@ class LineRichMenu(models.Model):
             if errors:
                 raise ValidationError(_("The rich menu %(name)s cannot be used on LINE:\n%(errors)s",
                                         name=menu.name,
-                                        errors=format_errors(self.env, errors, menu.area_ids)))
+                                        errors=self._line_format_errors(errors, menu.area_ids)))
 
     @api.constrains("image", "width", "height")
     def _check_image(self):
@@ -148,7 +148,7 @@ class LineRichMenu(models.Model):
             except RichMenuInvalid as exc:
                 raise ValidationError(_("The image of the rich menu %(name)s is refused:\n"
                                         "%(errors)s", name=menu.name,
-                                        errors=format_errors(self.env, exc.errors))) from exc
+                                        errors=self._line_format_errors(exc.errors))) from exc
 
     @api.constrains("alias_id", "channel_id", "state")
     def _check_alias(self):
@@ -224,7 +224,8 @@ class LineRichMenu(models.Model):
                                           name=target.name)))
         if errors:
             raise UserError(_("The rich menu %(name)s cannot be published:\n%(errors)s",
-                              name=self.name, errors=format_errors(self.env, errors, self.area_ids)))
+                              name=self.name,
+                              errors=self._line_format_errors(errors, self.area_ids)))
         return spec, data
 
     def action_publish(self):

@@ -1,16 +1,7 @@
 from odoo import api, fields, models
 
-from line_idlink import messages
+from line_idlink import postbacks
 
-# The product's built-in postbacks (answered by lib/event_handlers.py and the in-chat services)
-POSTBACK_PRESETS = {
-    "link": messages.POSTBACK_LINK,
-    "unlink": messages.POSTBACK_UNLINK,
-    "orders": messages.POSTBACK_ORDERS,
-    "points": messages.POSTBACK_POINTS,
-    "balance": messages.POSTBACK_BALANCE,
-    "member_card": messages.POSTBACK_MEMBER_CARD,
-}
 SWITCH_DATA = "action=richmenu_switch&to=%s"  # postback data LINE sends after a tab switch
 
 
@@ -38,10 +29,11 @@ class LineRichMenuArea(models.Model):
     action_type = fields.Selection(
         [("postback", "Postback"), ("uri", "Open URL"), ("message", "Send message"),
          ("richmenuswitch", "Switch menu")], required=True, default="postback")
+    # what the addons answer (line.channel._line_handle_action); a bridge adds its actions with
+    # selection_add + ondelete. The postback data of a preset is "action=<preset>".
     postback_preset = fields.Selection(
-        [("link", "Link account"), ("unlink", "Unlink account"), ("orders", "My orders"),
-         ("points", "My points"), ("balance", "My balance"), ("member_card", "Member card"),
-         ("custom", "Custom")], default="link")
+        [("link", "Link account"), ("unlink", "Unlink account"), ("custom", "Custom")],
+        default="link")
     postback_data = fields.Char(compute="_compute_postback_data", store=True, readonly=False,
                                 help="Sent back to the webhook when the area is tapped.")
     label = fields.Char(help="Read out by accessibility features (at most 20 characters).")
@@ -57,7 +49,7 @@ class LineRichMenuArea(models.Model):
     def _compute_postback_data(self):
         for area in self:
             if area.postback_preset and area.postback_preset != "custom":
-                area.postback_data = POSTBACK_PRESETS[area.postback_preset]
+                area.postback_data = postbacks.postback_data(area.postback_preset)
             elif not area.postback_data:
                 area.postback_data = False
 

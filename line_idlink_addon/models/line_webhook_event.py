@@ -1,4 +1,5 @@
 import datetime
+import functools
 import json
 import logging
 import threading
@@ -10,7 +11,7 @@ from odoo.tools import config
 
 from line_idlink.webhook import is_transient
 
-from ..lib.event_handlers import ChannelEventHandlers
+from ..lib.event_run import EventRun
 from ..lib.odoo_storage import lost_race, to_dt
 
 _logger = logging.getLogger(__name__)
@@ -34,8 +35,10 @@ class LineWebhookEvent(models.Model):
     Processing is the core's ``WebhookReceiver.process_pending`` and its retry policy: transient
     failures (LINE unreachable or 5xx, a lost database race) are tried again after 1, 2, 4, 8
     minutes, 5 attempts in all; any other error stops at ``error`` and stays visible to
-    administrators. Handlers only change the database; their calls to LINE (rich menu, reply)
-    run after the event is committed (``lib/event_handlers.py``), so nothing is answered twice.
+    administrators. Each event goes to the ``line.channel`` method of its type
+    (``_line_event_methods``, ``models/line_channel_events.py``); those methods only change the
+    database, their calls to LINE (rich menu, reply) run after the event is committed
+    (``lib/event_run.py``), so nothing is answered twice.
     """
 
     _name = "line.webhook.event"
@@ -199,8 +202,10 @@ class LineWebhookEvent(models.Model):
     @api.model
     def _process_channel(self, channel, limit):
         """Process up to ``limit`` ready events of ``channel``; returns how many."""
-        handlers = ChannelEventHandlers(channel)
-        receiver = channel._line_receiver(handlers.mapping(), clock=time.time)
+        run = EventRun(channel)
+        handlers = {event_type: functools.partial(method, run)
+                    for event_type, method in run.channel._line_event_methods().items()}
+        receiver = channel._line_receiver(handlers, clock=time.time)
         receiver.transient = transient
         cron = self.env.ref("line_idlink_addon.ir_cron_line_webhook_events")
         commit = self.env.cr.commit
@@ -209,19 +214,19 @@ class LineWebhookEvent(models.Model):
         def checkpoint(outcome):
             nonlocal done
             if outcome.error and outcome.error != "unhandled":
-                handlers.discard()
+                run.discard()
                 if outcome.retry_at is not None:
                     cron._trigger(to_dt(outcome.retry_at))
                 else:
                     self._line_post_failure(channel, outcome)
             commit()  # the event's work and its state, together
-            handlers.run_after_commit(commit)
+            run.run_after_commit(commit)
             done += 1
 
         try:
             receiver.process_pending(limit, atomic=self.env.cr.savepoint, checkpoint=checkpoint)
         finally:
-            handlers.close()
+            run.close()
         return done
 
     def _line_post_failure(self, channel, outcome):

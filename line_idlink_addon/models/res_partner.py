@@ -24,11 +24,13 @@ class ResPartner(models.Model):
             partner.line_reachable = any(i.follow_state == "followed" for i in linked)
             partner.line_identity_count = len(partner.sudo().line_identity_ids)
 
-    def _line_partner_ids(self, reachable):
-        domain = [("linked", "=", True), ("partner_id", "!=", False)]
+    @api.model
+    def _line_identity_domain(self, reachable):
+        """The linked identities (still friends when ``reachable``) that make a partner match."""
+        domain = [("linked", "=", True)]
         if reachable:
             domain.append(("follow_state", "=", "followed"))
-        return self.env["line.identity"].sudo().search(domain).partner_id.ids
+        return domain
 
     def _search_line_linked(self, operator, value):
         return self._line_search(operator, value, reachable=False)
@@ -40,7 +42,9 @@ class ResPartner(models.Model):
         if operator not in ("=", "!="):
             raise NotImplementedError(_("Unsupported search on LINE state."))
         positive = (operator == "=") == bool(value)
-        return [("id", "in" if positive else "not in", self._line_partner_ids(reachable))]
+        # an "any" subdomain (one SQL subquery), not the ids of every linked partner
+        return [("line_identity_ids", "any" if positive else "not any",
+                 self._line_identity_domain(reachable))]
 
     def write(self, vals):
         result = super().write(vals)

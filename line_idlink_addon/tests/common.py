@@ -7,9 +7,9 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import new_test_user
 from odoo.tools import config
 
-from line_idlink.emulator import start_emulator
-from line_idlink.messages import POSTBACK_LINK
-from line_idlink.emulator.clock import Clock
+from line_emulator import start_emulator
+from line_idlink.postbacks import POSTBACK_LINK
+from line_emulator.clock import Clock
 from line_idlink.webhook import compute_signature
 
 SECRET = "0123456789abcdef0123456789abcdef"

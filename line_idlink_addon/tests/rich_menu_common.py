@@ -1,6 +1,6 @@
 import base64
 
-from line_idlink.emulator.images import solid_png
+from line_emulator.images import solid_png
 
 from .common import LineCommon
 
@@ -34,8 +34,8 @@ class RichMenuCommon(LineCommon):
                 "chat_bar_text": "メニュー", "alias_id": alias, "image": self.png(*size),
                 "area_ids": [(0, 0, area) for area in (areas or [
                     {"x": 0, "y": 0, "width": size[0], "height": size[1],
-                     "action_type": "postback", "postback_preset": "orders",
-                     "label": name[:20]}])]}
+                     "action_type": "postback", "postback_preset": "custom",
+                     "postback_data": "action=orders", "label": name[:20]}])]}
         vals.update(values)
         return self.env["line.rich.menu"].create(vals)
 
@@ -68,7 +68,7 @@ class RichMenuCommon(LineCommon):
 
     def run_rich_menu_cron(self):
         self.env.flush_all()
-        return self.env["line.channel"]._cron_apply_rich_menus()
+        return self.env["line.identity"]._cron_apply_rich_menus()
 
     def rich_menu_calls(self):
         return [e for e in self.emu.request_log if e["endpoint"] in RICH_MENU_ENDPOINTS]

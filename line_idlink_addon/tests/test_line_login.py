@@ -9,7 +9,7 @@ from odoo.exceptions import AccessDenied
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from line_idlink.messages import POSTBACK_LINK
+from line_idlink.postbacks import POSTBACK_LINK
 
 from .common import LineCommon
 

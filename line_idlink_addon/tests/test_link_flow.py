@@ -4,8 +4,8 @@ from urllib.parse import quote
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from line_idlink.messages import (POSTBACK_UNLINK, POSTBACK_UNLINK_CONFIRM,
-                                  link_done)
+from line_idlink.message_builders import link_done
+from line_idlink.postbacks import POSTBACK_UNLINK, POSTBACK_UNLINK_CONFIRM
 from line_idlink.storage import digest
 
 from .common import LineCommon

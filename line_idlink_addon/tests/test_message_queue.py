@@ -5,7 +5,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from line_idlink import messages
+from line_idlink import message_builders
 
 from .common import LineCommon
 
@@ -39,7 +39,7 @@ class TestMessageQueue(LineCommon, TransactionCase):
 
     def enqueue(self, text="Hello from Odoo", user=None, **kwargs):
         return self.Queue._line_enqueue(self.channel, (user or self.aiko).user_id,
-                                        [messages.text(text)], **kwargs)
+                                        [message_builders.text(text)], **kwargs)
 
     def process(self):
         done = self.Queue._process_queue()
@@ -206,18 +206,18 @@ class TestMessageQueue(LineCommon, TransactionCase):
         uid = self.aiko.user_id
         cases = [
             (uid, [], "1 to 5 messages"),
-            (uid, [messages.text("x")] * 6, "1 to 5 messages"),
+            (uid, [message_builders.text("x")] * 6, "1 to 5 messages"),
             (uid, [{"type": "text"}], "text"),
             (uid, [{"type": "text", "text": "x" * 5001}], "at most 5000"),
             (uid, [{"type": "no-such-type", "text": "x"}], "messages\\[0\\]"),
             (uid, "hello", "list of message objects"),
-            ("not-a-user", [messages.text("x")], "is not a LINE user"),
+            ("not-a-user", [message_builders.text("x")], "is not a LINE user"),
         ]
         for to, payload, reason in cases:
             with self.subTest(reason=reason), self.assertRaisesRegex(UserError, reason):
                 self.Queue._line_enqueue(self.channel, to, payload)
         with self.assertRaisesRegex(UserError, "LINE channel"):
-            self.Queue._line_enqueue(self.env["line.channel"], uid, [messages.text("x")])
+            self.Queue._line_enqueue(self.env["line.channel"], uid, [message_builders.text("x")])
         self.assertEqual(self.Queue.search_count([]), count, "nothing stored")
 
     def test_cancel(self):
@@ -258,7 +258,7 @@ class TestMessageQueue(LineCommon, TransactionCase):
         bunta = self.emu.add_user("Bunta LINE")
         bunta.follow()
         row = self.Queue._line_enqueue_multicast(
-            self.channel, [self.aiko.user_id, bunta.user_id], [messages.text("Sale!")])
+            self.channel, [self.aiko.user_id, bunta.user_id], [message_builders.text("Sale!")])
         self.assertEqual((row.kind, row.recipient_count), ("multicast", 2))
         self.fault(endpoint="multicast", action="status", status=500, when="after", times=1)
         self.process()
@@ -266,9 +266,9 @@ class TestMessageQueue(LineCommon, TransactionCase):
         self.assertEqual((self.texts(), self.texts(bunta)), (["Sale!"], ["Sale!"]))
         with self.assertRaisesRegex(UserError, "each user once"):
             self.Queue._line_enqueue_multicast(self.channel, [bunta.user_id] * 2,
-                                               [messages.text("x")])
+                                               [message_builders.text("x")])
         with self.assertRaisesRegex(UserError, "1 to 500"):
-            self.Queue._line_enqueue_multicast(self.channel, [], [messages.text("x")])
+            self.Queue._line_enqueue_multicast(self.channel, [], [message_builders.text("x")])
 
     def test_rate_limit_window_full_defers_instead_of_429(self):
         # LINE allows 3 pushes per hour here (the emulator enforces it; the system parameter
@@ -313,7 +313,7 @@ class TestMessageQueueAccess(LineCommon, TransactionCase):
         cls.admin = new_test_user(cls.env, login="line_q_admin", name="LINE Admin",
                                   groups="base.group_user,line_idlink_addon.group_line_admin")
         cls.row = cls.env["line.message"].with_user(cls.agent)._line_enqueue(
-            cls.channel, "U" + "a" * 32, [messages.text("hi")])
+            cls.channel, "U" + "a" * 32, [message_builders.text("hi")])
 
     def test_users_read_but_do_not_write(self):
         row = self.row.with_user(self.agent_2)

@@ -7,8 +7,8 @@ import traceback
 from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, tagged
 
-from line_idlink import messages
-from line_idlink.emulator import Clock, start_emulator
+from line_idlink import message_builders
+from line_emulator import Clock, start_emulator
 
 ROWS = 40
 PUSH_LIMIT = (4, 1.0)  # LINE's push limit, lowered so that the pushes need about 10 windows
@@ -43,7 +43,7 @@ class TestMessageQueueWorkers(TransactionCase):
                 "line_idlink_addon.rate_limits", json.dumps({"pushMessage": list(PUSH_LIMIT)}))
             rows = env["line.message"]
             for i, user in enumerate(self.users):
-                rows |= rows._line_enqueue(channel, user.user_id, [messages.text(f"msg {i}")])
+                rows |= rows._line_enqueue(channel, user.user_id, [message_builders.text(f"msg {i}")])
             self.channel_id, self.row_ids = channel.id, rows.ids
         self.addCleanup(self.cleanup)
 

@@ -3,7 +3,7 @@ import datetime
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
-from line_idlink.messages import POSTBACK_LINK, POSTBACK_UNLINK_CONFIRM
+from line_idlink.postbacks import POSTBACK_LINK, POSTBACK_UNLINK_CONFIRM
 
 from .rich_menu_common import RichMenuCommon
 

@@ -47,7 +47,7 @@ class TestRichMenuTour(LineCommon, HttpCase):
 
         # the rule made every identity of the channel pending; the cron applies it
         self.env.flush_all()
-        self.env["line.channel"]._cron_apply_rich_menus()
+        self.env["line.identity"]._cron_apply_rich_menus()
         self.assertEqual(sim.rich_menu, {"richMenuId": menu.line_rich_menu_id, "source": "user"})
 
     def test_editor_screenshot(self):
@@ -56,7 +56,7 @@ class TestRichMenuTour(LineCommon, HttpCase):
         self.channel.action_create_default_rich_menus()
         linked = self.env["line.rich.menu"].search([("channel_id", "=", self.channel.id),
                                                    ("rule_ids.role", "=", "linked")])
-        self.assertEqual(len(linked.area_ids), 4)
+        self.assertEqual(len(linked.area_ids), 2)
         test_screenshots.TestScreens.capture(
             self, "line_rm_admin", f"/odoo/action-line_idlink_addon.line_rich_menu_action/{linked.id}",
             "line_idlink_rich_menu_screen", "odoo-rich-menu-editor.png")

@@ -1,9 +1,16 @@
 import base64
+import io
+
+from PIL import Image
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
-from line_idlink.emulator.images import solid_png
+from line_emulator.images import solid_png
+from line_idlink.message_builders import unlink_question
+from line_idlink.richmenu_spec import image_info
+
+from ..models.line_channel_rich_menu import linked_menu_grid
 
 from .rich_menu_common import RichMenuCommon
 
@@ -61,7 +68,7 @@ class TestRichMenuDesign(RichMenuCommon, HttpCase):
             self.assertIn(message, str(caught.exception))
             self.assertIn("Area 1", str(caught.exception), "the area is named")
         many = [{"x": 100 * i, "y": 0, "width": 100, "height": 100, "action_type": "postback",
-                 "postback_preset": "points"} for i in range(21)]
+                 "postback_preset": "unlink"} for i in range(21)]
         with self.assertRaisesRegex(ValidationError, "at most 20 areas"):
             with self.env.cr.savepoint():
                 self.make_menu("Too many", areas=many)
@@ -76,12 +83,16 @@ class TestRichMenuDesign(RichMenuCommon, HttpCase):
         self.assertNothingSent()
 
     def test_postback_presets(self):
+        # the base offers what it answers; bridges add theirs with selection_add
+        presets = self.env["line.rich.menu.area"]._fields["postback_preset"].get_values(self.env)
+        self.assertEqual(presets, ["link", "unlink", "custom"])
         menu = self.make_menu("Presets", areas=[
             {"x": 625 * i, "y": 0, "width": 625, "height": 843, "action_type": "postback",
-             "postback_preset": preset} for i, preset in
-            enumerate(("link", "unlink", "member_card", "balance"))])
+             "postback_preset": preset} for i, preset in enumerate(("link", "unlink"))] + [
+            {"x": 1250, "y": 0, "width": 625, "height": 843, "action_type": "postback",
+             "postback_preset": "custom", "postback_data": "action=balance&page=2"}])
         self.assertEqual(menu.area_ids.mapped("postback_data"),
-                         ["action=link", "action=unlink", "action=member_card", "action=balance"])
+                         ["action=link", "action=unlink", "action=balance&page=2"])
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def test_publish_archive(self):
@@ -128,7 +139,7 @@ class TestRichMenuDesign(RichMenuCommon, HttpCase):
         self.assertEqual(menus.mapped("state"), ["published", "published"])
         unlinked, linked = menus
         self.assertEqual(unlinked.area_ids.postback_data, "action=link")
-        self.assertEqual(linked.area_ids.mapped("label"), ["連携解除", "注文履歴", "ポイント", "会員証"])
+        self.assertEqual(linked.area_ids.mapped("label"), ["連携解除", "連携設定"])
         self.assertEqual(self.emu.richmenus.default_id, unlinked.line_rich_menu_id,
                          "the unlinked menu is LINE's default menu")
         self.assertEqual(self.channel.richmenu_unlinked_id, unlinked.line_rich_menu_id)
@@ -138,13 +149,52 @@ class TestRichMenuDesign(RichMenuCommon, HttpCase):
         with self.assertRaisesRegex(UserError, "already has"):
             self.channel.action_create_default_rich_menus()
 
+    def test_ready_made_linked_menu_has_the_base_buttons(self):
+        """Without a bridge the linked menu offers what the base answers: unlink, and the
+        portal page of the customer's LINE accounts; its image is composed from their tiles."""
+        self.channel.action_create_default_rich_menus()
+        linked = self.env["line.rich.menu"].search([("channel_id", "=", self.channel.id),
+                                                   ("rule_ids.role", "=", "linked")])
+        self.assertEqual([area._line_action() for area in linked.area_ids], [
+            {"type": "postback", "label": "連携解除", "data": "action=unlink",
+             "displayText": "連携解除"},
+            {"type": "uri", "label": "連携設定",
+             "uri": self.channel._line_base_url().rstrip("/") + "/my/line"}])
+        self.assertEqual([(a.x, a.y, a.width, a.height) for a in linked.area_ids],
+                         [(0, 0, 1250, 843), (1250, 0, 1250, 843)], "one row of two halves")
+        image = base64.b64decode(linked.image)
+        self.assertEqual(image_info(image)[1:], (2500, 843))
+        with Image.open(io.BytesIO(image)) as decoded:
+            decoded.verify()  # a whole, valid PNG
+            self.assertEqual((decoded.format, decoded.size), ("PNG", (2500, 843)))
+        self.assertEqual((linked.size_preset, linked.width, linked.height), ("half", 2500, 843))
+        on_line = self.emu.richmenus.menu(linked.line_rich_menu_id)
+        self.assertEqual(on_line["size"], {"width": 2500, "height": 843})
+        self.assertTrue(self.emu.richmenus.has_image(linked.line_rich_menu_id))
+        # a linked customer taps 連携解除 and is asked
+        aiko = self.friend()
+        self.linked_identity(aiko, self.user_a.partner_id)
+        self.run_rich_menu_cron()
+        self.assertEqual(self.shown(aiko), (linked.line_rich_menu_id, "user"))
+        self.deliver()  # the follow (answered: already linked)
+        aiko.inbox.clear()
+        aiko.tap(600, 400)
+        self.deliver()
+        self.assertEqual([e["message"] for e in aiko.inbox], [unlink_question("ja")])
+
+    def test_linked_menu_grid_follows_the_number_of_buttons(self):
+        self.assertEqual([linked_menu_grid(n) for n in (1, 2, 3, 4, 5, 6, 7, 10, 20)], [
+            (2500, 843, 1, 1), (2500, 843, 2, 1), (2500, 843, 3, 1), (2500, 1686, 2, 2),
+            (2500, 1686, 3, 2), (2500, 1686, 3, 2), (2500, 1686, 3, 3), (2500, 1686, 4, 3),
+            (2500, 1686, 4, 5)])
+
     def test_tabs_via_aliases(self):
         tab_b = self.make_menu("Tab B", alias="tab-b", areas=[
             {"x": 0, "y": 0, "width": 1250, "height": 843, "action_type": "postback",
-             "postback_preset": "points"}])
+             "postback_preset": "link"}])
         tab_a = self.make_menu("Tab A", alias="tab-a", areas=[
             {"x": 0, "y": 0, "width": 1250, "height": 843, "action_type": "postback",
-             "postback_preset": "orders"}, dict(SWITCH_TO_B, switch_menu_id=tab_b.id)])
+             "postback_preset": "unlink"}, dict(SWITCH_TO_B, switch_menu_id=tab_b.id)])
         tab_b.write({"area_ids": [(0, 0, dict(SWITCH_TO_B, label="Tab A",
                                                switch_menu_id=tab_a.id))]})
         tab_b.action_publish()

@@ -2,7 +2,7 @@ from lxml import etree
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from line_idlink.emulator.login_authorize import AuthorizeError
+from line_emulator.login_authorize import AuthorizeError
 
 from .security_common import SecurityCommon
 

@@ -17,7 +17,7 @@ from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
-from line_idlink.emulator import start_emulator
+from line_emulator import start_emulator
 
 from .common import LineCommon
 

@@ -3,7 +3,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from line_idlink import messages
+from line_idlink import message_builders
 
 
 class LineSendMessage(models.TransientModel):
@@ -42,7 +42,7 @@ class LineSendMessage(models.TransientModel):
                                   strangers.mapped("display_name")),
                               partner=self.partner_id.display_name))
         try:
-            message = messages.text(self.body)
+            message = message_builders.text(self.body)
         except ValueError as exc:
             raise UserError(str(exc)) from exc
         queue = self.env["line.message"]

@@ -9,10 +9,7 @@ characters.
 import json
 from urllib.parse import urlsplit
 
-try:  # after the layout move of issue 9
-    from line_idlink import message_builders as builders
-except ImportError:  # pragma: no cover - before it
-    from line_idlink import messages as builders
+from line_idlink import message_builders as builders
 
 MAX_MESSAGES = 5
 IMAGE_URL_MAX = 2000

@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 
 import nbhelpers as nb
-from line_idlink.emulator import start_emulator
+from line_emulator import start_emulator
 from line_idlink.linking import AccountLinker
 from line_idlink.login import IdTokenError, LoginClient, LoginError
 from line_idlink.storage import MemoryStorage

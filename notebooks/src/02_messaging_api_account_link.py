@@ -36,10 +36,10 @@ from linebot.v3.messaging import ApiClient, MessagingApi
 from werkzeug.wrappers import Request, Response
 
 import nbhelpers as nb
-from line_idlink import messages
-from line_idlink.emulator import start_emulator
+from line_idlink import message_builders, postbacks
+from line_emulator import start_emulator
 from line_idlink.linking import AccountLinker, LinkStatus
-from line_idlink.messaging import Sender
+from line_idlink.sender import Sender
 from line_idlink.storage import SQLiteStorage, digest
 from line_idlink.webhook import WebhookError, WebhookReceiver, signature_from_headers
 
@@ -104,22 +104,22 @@ emu.config.webhook_url = bot.url  # what you would type into the LINE Developers
 # %%
 @receiver.on("follow")
 def on_follow(event):
-    sender.reply(event.reply_token, messages.link_first())
+    sender.reply(event.reply_token, message_builders.link_first())
 
 
 @receiver.on("postback")
 def on_postback(event):
-    if messages.parse_postback(event.data["postback"]["data"]).get("action") == "link":
+    if postbacks.parse_postback(event.data["postback"]["data"]).get("action") == "link":
         link_token = api.issue_link_token(event.user_id).link_token
         linker.remember_link_token(event.user_id, link_token)
-        sender.reply(event.reply_token, messages.link_account(SHOP, link_token))
+        sender.reply(event.reply_token, message_builders.link_account(SHOP, link_token))
 
 
 @receiver.on("accountLink")
 def on_account_link(event):
     outcome = linker.complete_link(event)
     if outcome.ok and outcome.reply_token:
-        sender.reply(outcome.reply_token, messages.link_done())
+        sender.reply(outcome.reply_token, message_builders.link_done())
     return outcome
 
 # %% [markdown]
@@ -144,7 +144,7 @@ log.show()
 # replies with a button to `https://shop.example/line/link?linkToken=…`.
 
 # %%
-hanako.postback(messages.POSTBACK_LINK)
+hanako.postback(postbacks.POSTBACK_LINK)
 nb.show_events(received[-1]["events"])
 work()
 chat.show()
@@ -250,7 +250,7 @@ assert again.error and len(received) == before
 # LINE doesn't know it. We refuse it: the nonce was used once already.
 
 # %%
-hanako.postback(messages.POSTBACK_LINK)  # a new link token...
+hanako.postback(postbacks.POSTBACK_LINK)  # a new link token...
 work()
 chat.show()
 hanako.account_link(link_token_in_chat(hanako), dialog["nonce"])  # ...with the old nonce
@@ -273,7 +273,7 @@ assert processed.result.status is LinkStatus.USED_NONCE
 # %%
 kenji = emu.add_user("佐藤 健二")
 kenji.follow()
-kenji.postback(messages.POSTBACK_LINK)
+kenji.postback(postbacks.POSTBACK_LINK)
 work()
 kenji_token = link_token_in_chat(kenji)
 
@@ -281,7 +281,7 @@ emu.advance(11 * 60)
 print("after 11 minutes, the page says:")
 assert link_page(kenji_token, "43") is None
 
-kenji.postback(messages.POSTBACK_LINK)  # a new token, used at once this time
+kenji.postback(postbacks.POSTBACK_LINK)  # a new token, used at once this time
 work()
 kenji_dialog = dict(parse_qsl(urlsplit(link_page(link_token_in_chat(kenji), "43")).query))
 kenji.account_link(kenji_dialog["linkToken"], kenji_dialog["nonce"])
@@ -307,7 +307,7 @@ assert linker.customer_for(kenji.user_id) is None
 # %%
 mallory = emu.add_user("Mallory")
 mallory.follow()
-mallory.postback(messages.POSTBACK_LINK)
+mallory.postback(postbacks.POSTBACK_LINK)
 work()
 
 trap_url = link_page(link_token_in_chat(mallory), "42")  # Hanako confirms...

@@ -36,10 +36,10 @@ from linebot.v3.messaging import ApiClient, MessagingApi, SetWebhookEndpointRequ
 from werkzeug.wrappers import Request, Response
 
 import nbhelpers as nb
-from line_idlink import messages
-from line_idlink.emulator import events as emulator_events
-from line_idlink.emulator import start_emulator
-from line_idlink.messaging import Sender
+from line_idlink import message_builders
+from line_emulator import events as emulator_events
+from line_emulator import start_emulator
+from line_idlink.sender import Sender
 from line_idlink.storage import MemoryStorage
 from line_idlink.webhook import (WebhookError, WebhookReceiver, signature_from_headers,
                                  verify_signature)
@@ -89,7 +89,7 @@ def webhook(request):
 @receiver.on("message")
 def on_message(event):
     text = event.data["message"].get("text", "")
-    sender.reply(event.reply_token, messages.text(f"受け付けました: {text}"))
+    sender.reply(event.reply_token, message_builders.text(f"受け付けました: {text}"))
 
 
 bot = nb.serve(webhook)

@@ -26,17 +26,18 @@
 # per hour, and bulk calls take at most 500 users. Bulk calls answer `202`, which means *accepted,
 # applied later*, not *done*.
 #
-# We use `line_idlink.richmenu.RichMenuSpec` to check menus before anything is sent, and
+# We use `line_idlink.richmenu_spec.RichMenuSpec` to check menus before anything is sent, and
 # `RichMenuClient` to make the calls.
 
 # %%
 from collections import Counter
 
 import nbhelpers as nb
-from line_idlink.emulator import start_emulator
-from line_idlink.emulator.images import solid_png
+from line_emulator import start_emulator
+from line_emulator.images import solid_png
 from line_idlink.ratelimit import ManualTime
-from line_idlink.richmenu import RichMenuClient, RichMenuInvalid, RichMenuSpec
+from line_idlink.richmenu_publisher import RichMenuClient
+from line_idlink.richmenu_spec import RichMenuInvalid, RichMenuSpec
 
 nb.quiet()
 

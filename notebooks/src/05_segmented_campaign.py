@@ -39,10 +39,10 @@ import matplotlib.pyplot as plt
 from IPython.display import Image, display
 
 import nbhelpers as nb
-from line_idlink import messages
+from line_idlink import flex_builders, message_builders
 from line_idlink.campaign import CampaignRunner, MemoryCampaignStore, Recipient, plan_campaign
-from line_idlink.emulator import start_emulator
-from line_idlink.messaging import Sender
+from line_emulator import start_emulator
+from line_idlink.sender import Sender
 from line_idlink.ratelimit import ManualTime
 from line_idlink.retry import Backoff
 
@@ -93,15 +93,15 @@ for (seg, linked), n in sorted(table.items(), key=lambda item: (str(item[0][0]),
 # silently left out: each one appears in the plan as *skipped*, with the reason why.
 
 # %%
-COUPON = [messages.text("今週末は全品10%オフ！クーポンコード: AUTUMN10")]
+COUPON = [message_builders.text("今週末は全品10%オフ！クーポンコード: AUTUMN10")]
 
 
 def render(customer):
     if segment(customer) == "light":
         return COUPON
-    return [messages.text(f"{customer['name']}様、いつもありがとうございます。"
-                          f"{customer['points']}ポイントがたまっています。"),
-            messages.points(customer["points"], tier="ゴールド")]
+    return [message_builders.text(f"{customer['name']}様、いつもありがとうございます。"
+                                  f"{customer['points']}ポイントがたまっています。"),
+            flex_builders.points(customer["points"], tier="ゴールド")]
 
 
 def skip_reason(customer):

@@ -1,17 +1,28 @@
-"""Draws the ready-made rich-menu pair (2500x843, LINE's half size) shipped in line_idlink_addon/static/img.
+"""Draws the rich-menu pictures shipped in the addons.
 
-A maintainer tool, not run by tests: needs Pillow and Debian's fonts-noto-cjk
-(`apt-get install -y fonts-noto-cjk`; `.venv/bin/pip install "pillow>=10,<14"`), then
-`.venv/bin/python scripts/assets/make_richmenu_images.py line_idlink_addon/static/img`.
+* ``make_richmenu_images.py menus DIR``: the unlinked menu (2500x843, LINE's half size),
+  ``DIR/richmenu_unlinked.png``.
+* ``make_richmenu_images.py tile LABEL OUT.png [COLOR]``: one button of the ready-made linked
+  menu (833x843: a third of the half size). "Create default menus" composes the linked menu from
+  the tiles of the buttons the installed addons list (``line.channel._line_linked_menu_buttons``),
+  scaling each into its cell; a bridge ships the tiles of its own buttons in its
+  ``static/img``.
+
+A maintainer tool, not run by tests or CI: needs Pillow and Debian's fonts-noto-cjk
+(`apt-get install -y fonts-noto-cjk`; Odoo's Python has Pillow), e.g.
+`python scripts/assets/make_richmenu_images.py tile 連携解除 line_idlink_addon/static/img/richmenu_tile_unlink.png`.
 The output is byte-identical on re-run.
 """
 import sys
+
 from PIL import Image, ImageDraw, ImageFont
 
 W, H = 2500, 843
+TILE_W, TILE_H = 833, 843
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
 JP = 0  # face index of Noto Sans CJK JP in the collection
 GREEN, DARK, INK, PAPER = (6, 199, 85), (4, 150, 64), (33, 37, 41), (247, 248, 250)
+GREY = (108, 117, 125)
 
 
 def font(size):
@@ -23,6 +34,13 @@ def centered(draw, cx, cy, text, size, fill):
     box = draw.textbbox((0, 0), text, font=f)
     draw.text((cx - (box[2] - box[0]) / 2 - box[0], cy - (box[3] - box[1]) / 2 - box[1]),
               text, font=f, fill=fill)
+
+
+def fitted_size(draw, text, size, width):
+    """The largest font size up to ``size`` at which ``text`` fits in ``width`` pixels."""
+    while size > 40 and draw.textlength(text, font=font(size)) > width:
+        size -= 4
+    return size
 
 
 def unlinked(path):
@@ -39,29 +57,26 @@ def unlinked(path):
     img.save(path, optimize=True)
 
 
-def linked(path):
-    img = Image.new("RGB", (W, H), PAPER)
+def color_of(value):
+    value = value.lstrip("#")
+    return tuple(int(value[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def tile(label, path, color=GREEN):
+    """One button: a coloured disc with the label's first character, the label below."""
+    img = Image.new("RGB", (TILE_W, TILE_H), PAPER)
     d = ImageDraw.Draw(img)
-    tiles = [("連携解除", "LINE連携をやめる", (108, 117, 125)),
-             ("注文履歴", "ご注文の確認", GREEN),
-             ("ポイント", "ポイント残高", (255, 153, 0)),
-             ("会員証", "会員証を表示", (13, 110, 253))]
-    col = W / 4
-    for i, (label, sub, color) in enumerate(tiles):
-        x0 = round(i * col)
-        x1 = round((i + 1) * col)
-        d.rectangle((x0, 0, x1, H), fill="white" if i % 2 else PAPER)
-        cx = (x0 + x1) / 2
-        d.ellipse((cx - 150, 120, cx + 150, 420), fill=color)
-        centered(d, cx, 270, label[0], 170, "white")
-        centered(d, cx, 560, label, 120, INK)
-        centered(d, cx, 700, sub, 64, (108, 117, 125))
-        if i:
-            d.line((x0, 60, x0, H - 60), fill=(206, 212, 218), width=6)
+    cx = TILE_W / 2
+    d.ellipse((cx - 160, 130, cx + 160, 450), fill=color)
+    centered(d, cx, 290, label[0], 180, "white")
+    centered(d, cx, 620, label, fitted_size(d, label, 120, TILE_W - 80), INK)
     img.save(path, optimize=True)
 
 
 if __name__ == "__main__":
-    out = sys.argv[1]
-    unlinked(f"{out}/richmenu_unlinked.png")
-    linked(f"{out}/richmenu_linked.png")
+    if sys.argv[1:2] == ["tile"] and len(sys.argv) in (4, 5):
+        tile(sys.argv[2], sys.argv[3], color_of(sys.argv[4]) if len(sys.argv) == 5 else GREEN)
+    elif sys.argv[1:2] == ["menus"] and len(sys.argv) == 3:
+        unlinked(f"{sys.argv[2]}/richmenu_unlinked.png")
+    else:
+        sys.exit(__doc__)

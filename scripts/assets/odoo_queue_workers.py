@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from line_idlink.emulator import Clock, start_emulator
+from line_emulator import Clock, start_emulator
 
 ROWS = int(os.environ.get("ROWS", 60))
 PUSH_LIMIT = int(os.environ.get("PUSH_LIMIT", 5))

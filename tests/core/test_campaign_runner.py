@@ -6,7 +6,7 @@ import pytest
 
 from line_idlink.campaign import (Batch, CampaignMismatch, CampaignRunner, CampaignStore,
                                   MemoryCampaignStore, Recipient, plan_campaign)
-from line_idlink.messaging import InvalidMessages, QuotaExceeded, RetriesExhausted, Sender
+from line_idlink.sender import InvalidMessages, QuotaExceeded, RetriesExhausted, Sender
 from line_idlink.ratelimit import ManualTime
 from line_idlink.retry import Backoff
 
@@ -302,7 +302,7 @@ class ThreadRecordingStore(MemoryCampaignStore):
 
 
 def test_concurrent_batches_really_overlap_and_the_store_stays_on_one_thread():
-    from line_idlink.messaging import SendResult
+    from line_idlink.sender import SendResult
 
     in_flight = threading.Barrier(3, timeout=30)  # breaks (and the test fails) if sequential
 

@@ -12,9 +12,9 @@ from linebot.v3.messaging import ApiClient, Message, MessagingApi, ReplyMessageR
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from line_idlink import messages
-from line_idlink.emulator import Emulator, EmulatorServer
-from line_idlink.emulator.server import QuietHandler
+from line_idlink import message_builders, postbacks
+from line_emulator import Emulator, EmulatorServer
+from line_emulator.server import QuietHandler
 from line_idlink.linking import AccountLinker, LinkStatus
 from line_idlink.storage import SQLiteStorage
 from line_idlink.webhook import WebhookError, WebhookReceiver, signature_from_headers
@@ -64,16 +64,16 @@ class Bot:
             reply_token=token, messages=[Message.from_dict(p) for p in payloads]))
 
     def on_postback(self, event):
-        if messages.parse_postback(event.model.postback.data).get("action") == "link":
+        if postbacks.parse_postback(event.model.postback.data).get("action") == "link":
             token = self.api.issue_link_token(event.user_id).link_token
             self.linker.remember_link_token(event.user_id, token)
-            self.reply(event.reply_token, messages.link_account(SHOP, token))
+            self.reply(event.reply_token, message_builders.link_account(SHOP, token))
 
     def on_account_link(self, event):
         outcome = self.linker.complete_link(event)
         self.outcomes.append(outcome)
         if outcome.ok and outcome.reply_token:
-            self.reply(outcome.reply_token, messages.link_done())
+            self.reply(outcome.reply_token, message_builders.link_done())
         return outcome
 
     def stop(self):
@@ -105,7 +105,7 @@ def link_token_from_inbox(user):
 
 
 def tap_link(bot, user):
-    user.postback(messages.POSTBACK_LINK)
+    user.postback(postbacks.POSTBACK_LINK)
     bot.work()
     return link_token_from_inbox(user)
 

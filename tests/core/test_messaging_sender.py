@@ -11,8 +11,8 @@ import uuid
 import pytest
 import urllib3
 
-from line_idlink.messaging import (InvalidMessages, QuotaExceeded, RetriesExhausted, SendRejected,
-                                   Sender, canonical_json, to_messages)
+from line_idlink.sender import (InvalidMessages, QuotaExceeded, RetriesExhausted, SendRejected,
+                                Sender, canonical_json, to_messages)
 from line_idlink.ratelimit import HOUR, ManualTime, RateLimiter
 from line_idlink.retry import Backoff, classify
 

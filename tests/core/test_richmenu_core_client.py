@@ -2,10 +2,11 @@
 
 import pytest
 
-from line_idlink.emulator.images import solid_png
+from line_emulator.images import solid_png
 from line_idlink.ratelimit import ManualTime
 from line_idlink.retry import RequestRejected
-from line_idlink.richmenu import BatchFailed, RichMenuClient, RichMenuInvalid, RichMenuSpec
+from line_idlink.richmenu_publisher import BatchFailed, RichMenuClient
+from line_idlink.richmenu_spec import RichMenuInvalid, RichMenuSpec
 
 
 def spec(name, chat_bar_text="メニュー"):

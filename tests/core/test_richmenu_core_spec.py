@@ -4,8 +4,9 @@ import struct
 
 import pytest
 
-from line_idlink.emulator.images import solid_png
-from line_idlink.richmenu import RichMenuInvalid, RichMenuSpec, check_image, reconcile
+from line_emulator.images import solid_png
+from line_idlink.richmenu_publisher import reconcile
+from line_idlink.richmenu_spec import RichMenuInvalid, RichMenuSpec, check_image
 
 
 def area(x, y, w, h, action):

@@ -19,7 +19,7 @@ from linebot.v3 import audience as aud
 from linebot.v3 import insight as ins
 from linebot.v3 import messaging as msg
 
-from line_idlink.emulator import catalog
+from line_emulator import catalog
 
 # Each generated SDK package has its own ApiException class.
 API_EXCEPTIONS = (msg.ApiException, ins.ApiException, aud.ApiException)

@@ -7,7 +7,7 @@ from linebot.v3 import audience as aud
 from linebot.v3 import insight as ins
 from linebot.v3 import messaging as msg
 
-from line_idlink.emulator.state import BLOCKED, FRIEND
+from line_emulator.state import BLOCKED, FRIEND
 
 
 def friend(emu, name="Aiko"):

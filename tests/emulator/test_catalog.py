@@ -6,7 +6,7 @@ import re
 import pytest
 from werkzeug.test import Client
 
-from line_idlink.emulator import Emulator, catalog, contract
+from line_emulator import Emulator, catalog, contract
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +144,8 @@ def test_contract_modules_import_without_the_test_extras():
     import subprocess
     import sys
 
-    code = ("import sys; import line_idlink.emulator.contract, line_idlink.emulator.catalog, "
-            "line_idlink.emulator.contract_middleware; "
+    code = ("import sys; import line_emulator.contract, line_emulator.catalog, "
+            "line_emulator.contract_middleware; "
             "print(sorted(m for m in ('jsonschema', 'referencing', 'yaml') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from line_idlink.emulator import Emulator, catalog
+from line_emulator import Emulator, catalog
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "emulator-endpoints.md"
 
@@ -11,4 +11,4 @@ def test_endpoint_reference_matches_the_routes():
     Emulator().app  # registers every route
     assert DOC.read_text(encoding="utf-8") == catalog.endpoints_markdown(), (
         "docs/emulator-endpoints.md is stale: run "
-        "`python -m line_idlink.emulator.catalog > docs/emulator-endpoints.md`")
+        "`python -m line_emulator.catalog > docs/emulator-endpoints.md`")

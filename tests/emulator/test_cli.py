@@ -15,7 +15,7 @@ import requests
 from linebot.v3.messaging import (ApiClient, Configuration, MessagingApi, PushMessageRequest,
                                   TextMessage)
 
-from line_idlink.cli import build_parser, main
+from line_idlink_dev.cli import build_parser, main
 
 KEYS = ["base_url", "channel_id", "channel_secret", "access_token", "bot_user_id",
         "login_channel_id", "login_channel_secret", "liff_id", "clock_start", "clock"]
@@ -24,7 +24,7 @@ KEYS = ["base_url", "channel_id", "channel_secret", "access_token", "bot_user_id
 class Running:
     def __init__(self, *args):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "line_idlink.cli", "emulator", "--port", "0", *args],
+            [sys.executable, "-m", "line_idlink_dev.cli", "emulator", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = []
         reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()))
@@ -150,7 +150,7 @@ def test_start_chooses_the_clock_start():
 
 @pytest.mark.parametrize("start", ["yesterday", "2026-13-01", "1e300", "nan", ""])
 def test_a_bad_start_is_a_clear_error(start):
-    done = subprocess.run([sys.executable, "-m", "line_idlink.cli", "emulator", "--port", "0",
+    done = subprocess.run([sys.executable, "-m", "line_idlink_dev.cli", "emulator", "--port", "0",
                            "--start", start], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stdout == ""  # no JSON line: nothing was started
@@ -164,7 +164,7 @@ def test_a_busy_port_is_a_clear_error():
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "line_idlink.cli", "emulator", "--port",
+        done = subprocess.run([sys.executable, "-m", "line_idlink_dev.cli", "emulator", "--port",
                                str(port)], capture_output=True, text=True, timeout=60)
     # werkzeug reports "Port N is in use" itself on some versions; either way: exit 1, port named
     assert done.returncode == 1 and str(port) in done.stderr and done.stdout == ""

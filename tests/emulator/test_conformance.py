@@ -17,9 +17,9 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from line_idlink.emulator import Emulator, contract
-from line_idlink.emulator.contract_middleware import ContractMiddleware
-from line_idlink.emulator.server import QuietHandler
+from line_emulator import Emulator, contract
+from line_emulator.contract_middleware import ContractMiddleware
+from line_emulator.server import QuietHandler
 
 # pytest puts tests/emulator/ on sys.path (rootdir-relative "prepend" import mode).
 from conformance_scenario import STEPS, Scenario, send_invalid_variants

@@ -3,7 +3,7 @@
 
 import pytest
 
-from line_idlink.emulator.limits import u16len, validate_action, validate_messages
+from line_emulator.limits import u16len, validate_action, validate_messages
 from messaging_support import friend, raw
 
 PUSH, MULTICAST = "/v2/bot/message/push", "/v2/bot/message/multicast"

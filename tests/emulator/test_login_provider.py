@@ -8,8 +8,8 @@ import jwt
 import pytest
 import requests
 
-from line_idlink.emulator import Emulator
-from line_idlink.emulator.login import AuthorizeError
+from line_emulator import Emulator
+from line_emulator.login import AuthorizeError
 
 CALLBACK = "https://shop.example/line/callback"
 VERIFIER = "v" * 43 + "-._~0123456789"

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from line_idlink.login import LoginClient
-from line_idlink.emulator.wsgi import MASK
+from line_emulator.wsgi import MASK
 
 CALLBACK = "https://shop.example/line/callback"
 

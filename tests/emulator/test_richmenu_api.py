@@ -8,7 +8,7 @@ import pytest
 from linebot.v3.messaging import (PostbackAction, RichMenuArea, RichMenuBounds, RichMenuRequest,
                                   RichMenuSize, URIAction)
 
-from line_idlink.emulator.images import solid_png
+from line_emulator.images import solid_png
 from richmenu_support import error_of, friend
 
 

@@ -5,7 +5,7 @@ import zlib
 
 import pytest
 
-from line_idlink.emulator.images import ImageError, image_size, sniff_type, solid_png
+from line_emulator.images import ImageError, image_size, sniff_type, solid_png
 
 
 def _jpeg_header(width, height, sof=0xC0):

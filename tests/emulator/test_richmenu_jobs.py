@@ -11,7 +11,7 @@ from linebot.v3.messaging import (PostbackAction, RichMenuArea, RichMenuBatchLin
                                   RichMenuBulkLinkRequest, RichMenuBulkUnlinkRequest,
                                   RichMenuRequest, RichMenuSize)
 
-from line_idlink.emulator.images import solid_png
+from line_emulator.images import solid_png
 from richmenu_support import error_of, friends
 
 

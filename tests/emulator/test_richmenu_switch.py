@@ -6,8 +6,8 @@ from linebot.v3.messaging import (CreateRichMenuAliasRequest, PostbackAction, Ri
                                   RichMenuSwitchAction, UpdateRichMenuAliasRequest)
 from werkzeug.test import Client
 
-from line_idlink.emulator.errors import LineError
-from line_idlink.emulator.images import solid_png
+from line_emulator.errors import LineError
+from line_emulator.images import solid_png
 from richmenu_support import error_of, friend
 
 

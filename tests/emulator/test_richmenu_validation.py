@@ -7,7 +7,7 @@ import copy
 import pytest
 from werkzeug.test import Client
 
-from line_idlink.emulator import Emulator
+from line_emulator import Emulator
 
 
 @pytest.fixture

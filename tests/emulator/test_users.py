@@ -5,7 +5,7 @@ from linebot.v3 import WebhookParser
 from linebot.v3.webhooks import (FollowEvent, MessageEvent, PostbackEvent, TextMessageContent,
                                  UnfollowEvent)
 
-from line_idlink.emulator.users import UserActionError
+from line_emulator.users import UserActionError
 
 
 def received_events(emu, webhook_sink):
@@ -197,7 +197,7 @@ def test_tapping_a_real_default_rich_menu(emulator_server, webhook_sink):
                                       PostbackAction, RichMenuArea, RichMenuBounds,
                                       RichMenuRequest, RichMenuSize, URIAction)
 
-    from line_idlink.emulator.images import solid_png
+    from line_emulator.images import solid_png
 
     emu = emulator_server.emulator
     client = ApiClient(emulator_server.messaging_configuration())

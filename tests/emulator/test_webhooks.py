@@ -11,7 +11,7 @@ from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import ApiClient, MessagingApi, PushMessageRequest, TextMessage
 from linebot.v3.webhooks import FollowEvent, MessageEvent
 
-from line_idlink.emulator import Emulator
+from line_emulator import Emulator
 
 
 def parse(emu, received):

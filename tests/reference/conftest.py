@@ -3,9 +3,9 @@ using them: LINE users in the chat, customers in a browser."""
 
 import pytest
 
-from line_idlink.emulator import Emulator, EmulatorServer
-from line_idlink.reference import LineSettings, serve_reference, tap_point
-from line_idlink.reference.browser import Browser
+from line_emulator import Emulator, EmulatorServer
+from line_idlink_dev.reference import LineSettings, serve_reference, tap_point
+from line_idlink_dev.reference.browser import Browser
 from line_idlink.retry import Backoff
 
 PASSWORD = "line-demo"

@@ -5,7 +5,7 @@ import json
 
 import requests
 
-from line_idlink.reference import tap_point
+from line_idlink_dev.reference import tap_point
 from line_idlink.webhook import compute_signature
 
 

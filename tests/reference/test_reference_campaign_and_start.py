@@ -3,14 +3,14 @@ rich menus published once, and the demo journey."""
 
 import pytest
 
-from line_idlink import messages
-from line_idlink.demo import main as demo_main
-from line_idlink.messaging import RetriesExhausted
-from line_idlink.reference import (LineSettings, ReferenceApp, SQLiteCampaignStore,
-                                   send_segmented_campaign)
+from line_idlink import message_builders
+from line_idlink_dev.demo import main as demo_main
+from line_idlink.sender import RetriesExhausted
+from line_idlink_dev.reference import (LineSettings, ReferenceApp, SQLiteCampaignStore,
+                                       send_segmented_campaign)
 
 LIGHT, LOYAL = "クーポンをどうぞ", "先行セールのご招待"
-CAMPAIGN = {"light": [messages.text(LIGHT)], "loyal": [messages.text(LOYAL)]}
+CAMPAIGN = {"light": [message_builders.text(LIGHT)], "loyal": [message_builders.text(LOYAL)]}
 
 
 def _count(user, text):
@@ -51,7 +51,7 @@ def test_a_campaign_stopped_by_lines_errors_resumes_with_its_retry_key(shop):
     assert _count(aiko, LIGHT) == 1  # LINE did deliver the first attempt
 
     shop.emu.faults.clear()
-    report = send_segmented_campaign(shop.app, {"light": [messages.text("別の内容")]},
+    report = send_segmented_campaign(shop.app, {"light": [message_builders.text("別の内容")]},
                                      campaign_id="autumn")  # resumes the stored plan
     assert report.counts == {"sent": 1, "skipped": 2}
     assert _count(aiko, LIGHT) == 1 and _count(aiko, "別の内容") == 0
@@ -61,7 +61,7 @@ def test_a_campaign_stopped_by_lines_errors_resumes_with_its_retry_key(shop):
 
 def test_campaign_refuses_unknown_segments(shop):
     with pytest.raises(ValueError, match="unknown segment"):
-        send_segmented_campaign(shop.app, {"vip": [messages.text("x")]})
+        send_segmented_campaign(shop.app, {"vip": [message_builders.text("x")]})
     assert shop.count("campaign_batch") == 0
 
 
@@ -100,7 +100,7 @@ def test_the_demo_journey_runs_and_ends_with_its_summary(capsys):
 
 
 def test_the_demo_reports_a_failed_expectation_with_exit_status_1(monkeypatch, capsys):
-    from line_idlink.reference import journey
+    from line_idlink_dev.reference import journey
 
     # A campaign without the loyal segment's message: Kenji gets nothing, the step notices.
     monkeypatch.setattr(journey, "CAMPAIGN", {"light": journey.CAMPAIGN["light"]})

@@ -8,10 +8,10 @@ import threading
 
 import requests
 
-from line_idlink import cli
-from line_idlink.demo import main as demo_main
-from line_idlink.emulator import Emulator, EmulatorServer
-from line_idlink.reference.__main__ import add_arguments, run
+from line_idlink_dev import cli
+from line_idlink_dev.demo import main as demo_main
+from line_emulator import Emulator, EmulatorServer
+from line_idlink_dev.reference.__main__ import add_arguments, run
 
 
 def test_pages_guard_login_and_logout_ends_the_session(shop):

@@ -1,7 +1,7 @@
 """Unlinking at any time, from the portal and from the chat: the link ends, the default menu comes
 back, the LINE Login token is revoked and the consent deauthorized."""
 
-from line_idlink.reference import tap_point
+from line_idlink_dev.reference import tap_point
 
 
 def _login_token(shop, user):

@@ -71,7 +71,7 @@ registry.category("web_tour.tours").add("line_idlink_rich_menu_design", {
             content: "Upload the menu image",
             trigger: ".o_field_widget[name=image]",
             async run() {
-                await uploadFile(this.anchor, "/line_idlink_addon/static/img/richmenu_linked.png",
+                await uploadFile(this.anchor, "/line_idlink_addon/static/img/richmenu_unlinked.png",
                                  "members.png");
             },
         },
@@ -219,10 +219,10 @@ registry.category("web_tour.tours").add("line_idlink_rich_menu_design", {
 registry.category("web_tour.tours").add("line_idlink_rich_menu_screen", {
     steps: () => [
         {
-            trigger: ".o_line_rich_menu_editor .o_line_rm_counter:contains('4 / 20 areas')",
+            trigger: ".o_line_rich_menu_editor .o_line_rm_counter:contains('2 / 20 areas')",
         },
         {
-            trigger: ".o_line_rm_area[data-number='4'] text:contains('会員証')",
+            trigger: ".o_line_rm_area[data-number='2'] text:contains('連携設定')",
         },
         {
             content: "Wait for the image, then scroll the editor to the top",
@@ -235,17 +235,17 @@ registry.category("web_tour.tours").add("line_idlink_rich_menu_screen", {
             },
         },
         {
-            content: "Click the points area: its row is selected",
+            content: "Click the settings area: its row is selected",
             trigger: ".o_line_rm_canvas",
             run() {
-                dragOnImage(this.anchor, [0.6, 0.5], [0.6, 0.5]);
+                dragOnImage(this.anchor, [0.75, 0.5], [0.75, 0.5]);
             },
         },
         {
-            trigger: ".o_data_row.o_selected_row.o_line_rm_selected_row .o_field_widget[name=label] input:value(ポイント)",
+            trigger: ".o_data_row.o_selected_row.o_line_rm_selected_row .o_field_widget[name=label] input:value(連携設定)",
         },
         {
-            trigger: ".o_line_rm_area.o_line_rm_selected[data-number='3']",
+            trigger: ".o_line_rm_area.o_line_rm_selected[data-number='2']",
         },
         {
             content: "Nothing is loading any more",
