@@ -1,6 +1,7 @@
 from . import line_channel
 from . import line_identity
 from . import line_message
+from . import line_rich_menu_area
 from . import mailing_mailing
 from . import mailing_trace
 from . import res_partner

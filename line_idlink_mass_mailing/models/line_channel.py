@@ -1,9 +1,11 @@
 import datetime
 import logging
 
-from odoo import models
+from odoo import _, api, models
 
 from odoo.addons.line_idlink_addon.lib.line_api import LineCallFailed
+from line_idlink import message_builders
+from line_idlink.postbacks import postback_data
 from line_idlink.retry import RETRY_ALWAYS
 
 _logger = logging.getLogger(__name__)
@@ -13,7 +15,61 @@ STATS_MAX_DAYS = 30  # LINE's window of getStatisticsPerUnit
 
 
 class LineChannel(models.Model):
+    """LINE Marketing on the channel: the monthly quota and LINE's statistics per aggregation
+    unit (for mailings), and the customer's opt-out from the chat through the base addon's
+    extension API: the keyword 配信停止 (or the rich-menu preset ``optout``) asks for a
+    confirmation, its "yes" (``optout_confirm``) stops LINE mailings for this LINE account;
+    配信再開 (``optin``) asks again and ``optin_confirm`` restarts them. Transactional messages
+    (orders, shipping, replies) are not affected."""
+
     _inherit = "line.channel"
+
+    # ---- CHAT OPT-OUT (extension API) ---------------------------------------------------------
+    @api.model
+    def _line_default_keywords(self):
+        keywords = super()._line_default_keywords()
+        keywords["optout"] = [_("配信停止")]
+        keywords["optin"] = [_("配信再開")]
+        return keywords
+
+    def _line_handle_action(self, run, event, identity, action, params):
+        if action in ("optout", "optin", "optout_confirm", "optin_confirm", "optout_cancel",
+                      "optin_cancel"):
+            channel = self.with_context(lang=self._line_chat_lang(identity))
+            run.reply(event, channel._line_optout_answer(identity, action), identity)
+            return action
+        return super()._line_handle_action(run, event, identity, action, params)
+
+    def _line_optout_answer(self, identity, action):
+        """The chat's answer to an opt-out action (in ``self``'s language), after doing it."""
+        stop = action.startswith("optout")
+        if action in ("optout", "optin"):
+            question = (_("Stop receiving news and offers from us on LINE? Order and delivery "
+                          "messages will still arrive.") if stop else
+                        _("Receive news and offers from us on LINE again?"))
+            yes, no = _("Yes"), _("No")
+            return [{"type": "template", "altText": question, "template": {
+                "type": "confirm", "text": question, "actions": [
+                    message_builders.postback_action(yes, postback_data(f"{action}_confirm"), yes),
+                    message_builders.postback_action(no, postback_data(f"{action}_cancel"), no),
+                ]}}]
+        if action.endswith("_cancel"):
+            return [message_builders.text(_("Nothing changed."))]
+        identity._line_set_marketing_optout(stop, _("LINE chat"))
+        if stop:
+            again = _("配信再開")
+            return [message_builders.text(
+                _("Done: you will no longer receive news and offers on LINE. Send \"%(again)s\" "
+                  "to receive them again.", again=again),
+                message_builders.quick_reply(message_builders.postback_action(
+                    again, postback_data("optin"), again)))]
+        return [message_builders.text(_("Done: you will receive our news and offers on LINE "
+                                        "again."))]
+
+    def _line_linked_menu_buttons(self):
+        return super()._line_linked_menu_buttons() + [{
+            "preset": "optout", "label": _("配信停止"), "sequence": 80,
+            "tile": "line_idlink_mass_mailing/static/img/richmenu_tile_optout.png"}]
 
     def _line_mailing_quota_remaining(self):
         """Messages this channel may still send this month: LINE's quota minus this month's

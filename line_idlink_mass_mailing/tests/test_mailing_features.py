@@ -245,3 +245,51 @@ class TestMailingLineInsight(LineMailingCommon, HttpCase):
         self.assertTrue(mailing.line_insight_date)
         calls = self.emu.requests_for("getStatisticsPerUnit")
         self.assertEqual(len(calls), 1)
+
+
+@tagged("post_install", "-at_install", "line_idlink", "mass_mailing")
+class TestMailingLineChatOptOut(LineMailingCommon, HttpCase):
+    """Story 9 from the chat (the base addon's extension API): the keyword 配信停止 asks for a
+    confirmation, "yes" opts out, 配信再開 opts back in; a mailing then skips / reaches them."""
+
+    def test_keyword_confirm_then_opt_back_in(self):
+        partner, user = self.line_friend("Aiko")
+        identity = partner.sudo().line_identity_ids
+        self.deliver()  # the follow event
+        user.say("配信停止")
+        self.deliver()
+        question = user.inbox[-1]["message"]
+        self.assertEqual(question["type"], "template")
+        self.assertEqual(question["template"]["type"], "confirm")
+        self.assertFalse(identity.line_marketing_optout, "nothing changes before the yes")
+        yes = question["template"]["actions"][0]
+        self.assertEqual(yes["data"], "action=optout_confirm")
+        user.postback(yes["data"])
+        self.deliver()
+        identity.invalidate_recordset()
+        self.assertTrue(identity.line_marketing_optout)
+        self.assertIn("LINE chat", partner.message_ids[0].body)
+        self.assertIn("配信再開", user.inbox[-1]["message"]["text"])
+
+        mailing = self.line_mailing(partner)
+        mailing.action_send_mail()
+        self.assertLineTraces(mailing, {partner: ("cancel", "line_optout")})
+
+        user.say("配信再開")
+        self.deliver()
+        user.postback(user.inbox[-1]["message"]["template"]["actions"][0]["data"])
+        self.deliver()
+        identity.invalidate_recordset()
+        self.assertFalse(identity.line_marketing_optout)
+
+    def test_no_keeps_the_subscription(self):
+        partner, user = self.line_friend("Bunta")
+        self.deliver()
+        user.postback("action=optout")  # the rich-menu button
+        self.deliver()
+        user.postback(user.inbox[-1]["message"]["template"]["actions"][1]["data"])
+        self.deliver()
+        self.assertFalse(partner.sudo().line_identity_ids.line_marketing_optout)
+        self.assertEqual(self.env["line.rich.menu.area"]._fields["postback_preset"]
+                         .convert_to_export("optout", self.env["line.rich.menu.area"]),
+                         "Stop LINE marketing (asks first)")
