@@ -514,28 +514,54 @@ class Mailing(models.Model):
         if not self.line_aggregation_unit:
             self.line_aggregation_unit = f"odoo_mailing_{self.id}"
         bodies = self._line_render_bodies([res_id for res_id, __ in reachable])
-        model = self.mailing_model_real
-        trace_values = []
+        rows = []  # (res_id, LINE userId, status, failure type, failure reason)
         for res_id, uid, failure in plan:
-            values = {"trace_type": "line", "model": model, "res_id": res_id,
-                      "mass_mailing_id": self.id, "line_user_uid": uid or False}
             if failure:
-                values.update(trace_status="cancel", failure_type=failure)
+                rows.append((res_id, uid, "cancel", failure, None))
             elif isinstance(bodies.get(res_id), UserError):
-                values.update(trace_status="error", failure_type="line_content",
-                              failure_reason=bodies[res_id].args[0])
+                rows.append((res_id, uid, "error", "line_content", bodies[res_id].args[0]))
             else:
-                values["trace_status"] = "outgoing"
-            trace_values.append(values)
-        traces = self.env["mailing.trace"].sudo().create(trace_values)
-        outgoing = traces.filtered(lambda t: t.trace_status == "outgoing")
+                rows.append((res_id, uid, "outgoing", None, None))
+        outgoing = [(trace_id, res_id, uid) for trace_id, res_id, uid, status
+                    in self._line_insert_traces(rows) if status == "outgoing"]
         if self.line_link_tracking == "recipient":
             # one body per person: each tracked link carries the recipient's trace
-            for trace in outgoing:
-                bodies[trace.res_id] = self._line_track_recipient(bodies[trace.res_id], trace)
+            for trace_id, res_id, __ in outgoing:
+                bodies[res_id] = self._line_track_recipient(bodies[res_id], trace_id)
         self._line_enqueue_traces(outgoing, bodies)
         if outgoing and self.state != "sending":
             self.with_context(line_mailing_done=True).write({"state": "sending"})
+
+    def _line_insert_traces(self, rows):
+        """One INSERT for every trace of a send (100k recipients make 100k traces: no ORM
+        create per record); returns [(trace id, res_id, LINE userId, status)]. Only columns of
+        ``mailing.trace`` a LINE trace uses are written (``campaign_id`` is the stored related
+        field of the mailing's campaign)."""
+        self.ensure_one()
+        if not rows:
+            return []
+        self.env.flush_all()
+        columns = list(zip(*rows))
+        self.env.cr.execute("""
+            INSERT INTO mailing_trace (trace_type, model, res_id, mass_mailing_id, campaign_id,
+                                       line_user_uid, trace_status, failure_type, failure_reason,
+                                       create_uid, write_uid, create_date, write_date)
+            SELECT 'line', %(model)s, t.res_id, %(mailing)s, %(campaign)s, t.uid, t.status,
+                   t.failure, t.reason, %(uid)s, %(uid)s, %(now)s, %(now)s
+              FROM unnest(%(res_ids)s::int[], %(uids)s::varchar[], %(statuses)s::varchar[],
+                          %(failures)s::varchar[], %(reasons)s::text[])
+                   WITH ORDINALITY AS t(res_id, uid, status, failure, reason, n)
+          ORDER BY t.n
+         RETURNING id, res_id, line_user_uid, trace_status""", {
+            "model": self.mailing_model_real, "mailing": self.id,
+            "campaign": self.campaign_id.id or None, "uid": self.env.uid,
+            "now": fields.Datetime.now(), "res_ids": list(columns[0]),
+            "uids": list(columns[1]), "statuses": list(columns[2]),
+            "failures": list(columns[3]), "reasons": list(columns[4])})
+        inserted = self.env.cr.fetchall()
+        self.env["mailing.trace"].invalidate_model()
+        self.invalidate_recordset(["mailing_trace_ids"])
+        return inserted
 
     def _line_render_bodies(self, res_ids):
         """{record id: messages} (or the :class:`UserError` of a body over LINE's limits),
@@ -564,7 +590,7 @@ class Mailing(models.Model):
             result[res_id] = cache[text]
         return result
 
-    def _line_track_recipient(self, messages, trace):
+    def _line_track_recipient(self, messages, trace_id):
         """Per-recipient click attribution: ``/r/<code>`` -> ``/r/<code>/l/<trace id>``."""
         base = re.escape(self.get_base_url().rstrip("/"))
         pattern = re.compile(base + r"/r/([a-zA-Z0-9]+)(?![a-zA-Z0-9/])")
@@ -572,13 +598,14 @@ class Mailing(models.Model):
         for message in messages:
             if message.get("type") == "text":
                 message = dict(message, text=pattern.sub(
-                    lambda m: f"{m.group(0)}/l/{trace.id}", message["text"]))
+                    lambda m: f"{m.group(0)}/l/{trace_id}", message["text"]))
             tracked.append(message)
         return tracked
 
     def _line_enqueue_traces(self, traces, bodies):
-        """Queue rows for ``traces``: identical bodies in multicasts of up to 500 users, the
-        others as pushes; each trace remembers its row (``line_message_id_int``)."""
+        """Queue rows for ``traces`` ([(trace id, res_id, LINE userId)]): identical bodies in
+        multicasts of up to 500 users, the others as pushes; each trace remembers its row
+        (``line_message_id_int``)."""
         self.ensure_one()
         if not traces:
             return
@@ -586,7 +613,7 @@ class Mailing(models.Model):
         groups = {}
         keys = {}  # identical texts share one message list object: one canonical form each
         for trace in traces:
-            messages = bodies[trace.res_id]
+            messages = bodies[trace[1]]
             key = keys.get(id(messages))
             if key is None:
                 key = keys[id(messages)] = canonical(messages)
@@ -595,21 +622,19 @@ class Mailing(models.Model):
                    "aggregation_unit": self.line_aggregation_unit}
         links = []  # (trace id, row id)
         push_values, push_traces = [], []
-        for __, group in groups.items():
-            messages = bodies[group[0].res_id]
+        for group in groups.values():
+            messages = bodies[group[0][1]]
             if len(group) == 1:
-                trace = group[0]
                 values = Queue._line_values(self.line_channel_id, messages, **options)
-                values.update(kind="push", line_user_id=trace.line_user_uid,
-                              recipient_count=1)
+                values.update(kind="push", line_user_id=group[0][2], recipient_count=1)
                 push_values.append(values)
-                push_traces.append(trace)
+                push_traces.append(group[0][0])
                 continue
             for start in range(0, len(group), MULTICAST_MAX):
                 chunk = group[start:start + MULTICAST_MAX]
                 row = Queue._line_enqueue_multicast(
-                    self.line_channel_id, [t.line_user_uid for t in chunk], messages, **options)
-                links.extend((t.id, row.id) for t in chunk)
+                    self.line_channel_id, [uid for __, __, uid in chunk], messages, **options)
+                links.extend((trace_id, row.id) for trace_id, __, __ in chunk)
         if push_values:
             # the row names its LINE user and customer (the queue's list), as _line_enqueue does
             self.env.cr.execute("""SELECT line_user_id, id, partner_id FROM line_identity
@@ -622,13 +647,13 @@ class Mailing(models.Model):
                 values.update(identity_id=identity_id, partner_id=partner_id)
             rows = Queue.create(push_values)
             self.env.ref("line_idlink_addon.ir_cron_line_message_queue").sudo()._trigger()
-            links.extend((t.id, row.id) for t, row in zip(push_traces, rows))
+            links.extend(zip(push_traces, rows.ids))
         self.env.flush_all()
         self.env.cr.execute("""
             UPDATE mailing_trace t SET line_message_id_int = v.row_id
               FROM unnest(%s::int[], %s::int[]) AS v(trace_id, row_id)
              WHERE t.id = v.trace_id""", [[a for a, __ in links], [b for __, b in links]])
-        traces.invalidate_recordset(["line_message_id_int"])
+        self.env["mailing.trace"].invalidate_model(["line_message_id_int"])
 
     def _line_update_done(self):
         """Sending LINE mailings with no trace left in the queue are done (like SMS's
