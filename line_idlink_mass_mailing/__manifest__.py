@@ -19,6 +19,11 @@
         "views/portal_templates.xml",
         "wizard/mailing_line_test_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "line_idlink_mass_mailing/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "auto_install": True,
 }

@@ -3,6 +3,7 @@ import json
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from ..lib.line_content import ContentError
 from .common import LineMailingCommon
 
 
@@ -39,6 +40,16 @@ class TestMailingLine(LineMailingCommon, HttpCase):
             mailing.line_flex_json = '{"type": "bubble", '  # not JSON
         with self.assertRaises(ValidationError):
             mailing.line_image_url = "http://example.com/a.png"  # LINE wants https
+
+    def test_limit_error_in_japanese(self):
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_idlink_mass_mailing"], ["ja_JP"],
+                                                        overwrite=True)
+        mailing = self.line_mailing(self.all).with_context(lang="ja_JP")
+        mailing.line_image_url = False
+        self.assertIn("絵文字は2文字", mailing._line_content_error_text(
+            ContentError("text_size", size=5001, max=5000)))
+        self.assertEqual(mailing._get_pretty_mailing_type(), "LINEメッセージ")
 
     def test_send_refused_on_bad_content_nothing_queued(self):
         mailing = self.line_mailing(self.all, body=False)
