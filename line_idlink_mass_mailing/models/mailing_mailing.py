@@ -80,6 +80,7 @@ class Mailing(models.Model):
     line_text_length = fields.Integer("Text Length (UTF-16)",
                                       compute="_compute_line_content_info")
     line_preview = fields.Text(compute="_compute_line_content_info")
+    line_preview_text = fields.Text("Preview Text", compute="_compute_line_content_info")
     # cost and quota (read from LINE when the form is displayed)
     line_cost = fields.Integer(
         "Messages Needed", compute="_compute_line_cost",
@@ -142,6 +143,7 @@ class Mailing(models.Model):
             mailing.line_text_length = u16len(mailing.line_body or "")
             mailing.line_content_error = False
             mailing.line_preview = False
+            mailing.line_preview_text = mailing.line_body or False
             if mailing.mailing_type != "line":
                 continue
             try:
@@ -165,6 +167,11 @@ class Mailing(models.Model):
             except (ValueError, SyntaxError, UserError):
                 continue
             if len(self) > 1:
+                continue
+            if self.env.cr.readonly:
+                # a read-only request (Odoo 18 reads forms in read-only transactions): LINE's
+                # shared rate limiter writes its slots, so LINE is asked on edits and on Send
+                mailing.line_quota_info = _("%(cost)s messages", cost=mailing.line_cost)
                 continue
             remaining = mailing.line_channel_id._line_mailing_quota_remaining()
             mailing.line_quota_remaining = -1 if remaining is None else remaining
@@ -426,10 +433,12 @@ class Mailing(models.Model):
         """LINE userIds this mailing already targeted (dedup across reruns, like
         ``_get_seen_list_sms``)."""
         self.ensure_one()
+        if not self._origin.id:  # a new mailing in the form (cost computed while typing)
+            return set()
         self.env.flush_all()
         self.env.cr.execute("""SELECT DISTINCT line_user_uid FROM mailing_trace
                                 WHERE mass_mailing_id = %s AND line_user_uid IS NOT NULL
-                                  AND trace_status != 'cancel'""", [self.id])
+                                  AND trace_status != 'cancel'""", [self._origin.id])
         return {row[0] for row in self.env.cr.fetchall()}
 
     def _line_resolve_recipients(self, res_ids):

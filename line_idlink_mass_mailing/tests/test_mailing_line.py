@@ -192,7 +192,7 @@ class TestMailingLine(LineMailingCommon, HttpCase):
         mailing = self.line_mailing(self.all, body="Hi {{ object.name }}")
         wizard = self.env["mailing.line.test"].with_user(self.user_marketing).create(
             {"mailing_id": mailing.id})
-        self.assertTrue(wizard.identity_id)
+        self.assertEqual(wizard.identity_name, "Mika LINE")
         wizard.action_send_line()
         self.process_queue()
         self.assertFalse(self.traces(mailing), "a test leaves no trace")

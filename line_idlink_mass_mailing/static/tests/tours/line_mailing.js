@@ -31,6 +31,14 @@ registry.category("web_tour.tours").add("line_idlink_mass_mailing_campaign", {
             run: "edit Summer sale starts today!",
         },
         {
+            content: "Leave the text field: the form computes the length, preview and cost",
+            trigger: "div[name=line_text_length]",
+            run: "click",
+        },
+        {
+            trigger: "div[name=line_text_length]:contains(25)",
+        },
+        {
             content: "The preview bubble shows it",
             trigger: ".o_line_bubble:contains('Summer sale starts today!')",
         },
@@ -52,7 +60,7 @@ registry.category("web_tour.tours").add("line_idlink_mass_mailing_campaign", {
             run: "click",
         },
         {
-            trigger: ".modal div[name=identity_id]:contains('Mika LINE')",
+            trigger: ".modal div[name=identity_name]:contains('Mika LINE')",
         },
         {
             content: "Send the test",
@@ -91,12 +99,15 @@ registry.category("web_tour.tours").add("line_idlink_mass_mailing_statistics", {
             trigger: ".o_statusbar_status .o_arrow_button_current:contains('Sent')",
         },
         {
-            content: "The traces of the mailing, with the excluded one and its reason",
+            content: "Who received it: the two linked friends of the list (not Chika)",
             trigger: "button[name=action_view_delivered]",
             run: "click",
         },
         {
-            trigger: ".o_list_view .o_data_row:contains('Delivered')",
+            trigger: ".o_list_view .o_data_row:contains('Aiko') ~ .o_data_row:contains('Bunta')",
+        },
+        {
+            trigger: ".o_list_view:not(:has(.o_data_row:contains('Chika')))",
         },
     ],
 });
