@@ -1,5 +1,7 @@
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.line_idlink_addon.tests import test_screenshots
+
 from .common import LineMailingCommon
 
 
@@ -31,3 +33,8 @@ class TestMailingLineTour(LineMailingCommon, HttpCase):
         self.start_tour(f"/odoo/action-line_idlink_mass_mailing.mailing_mailing_action_line/"
                         f"{mailing.id}", "line_idlink_mass_mailing_statistics",
                         login="line_marketer")
+        # the README screenshot (saved when LINE_IDLINK_SCREENSHOTS names a folder)
+        test_screenshots.TestScreens.capture(
+            self, "line_marketer", f"/odoo/action-line_idlink_mass_mailing."
+            f"mailing_mailing_action_line/{mailing.id}", "line_idlink_mass_mailing_screen",
+            "odoo-line-mailing.png")

@@ -111,3 +111,20 @@ registry.category("web_tour.tours").add("line_idlink_mass_mailing_statistics", {
         },
     ],
 });
+
+// The sent mailing's form, for the README screenshot.
+registry.category("web_tour.tours").add("line_idlink_mass_mailing_screen", {
+    steps: () => [
+        {
+            trigger: ".o_line_mailing_progress:contains('3 / 3')",
+        },
+        {
+            content: "Open the LINE content",
+            trigger: ".o_notebook_headers a:contains('LINE Content')",
+            run: "click",
+        },
+        {
+            trigger: ".o_line_bubble:contains('Summer sale starts today!')",
+        },
+    ],
+});
