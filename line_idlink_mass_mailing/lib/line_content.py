@@ -41,8 +41,26 @@ def parse_flex(flex_json):
     return contents
 
 
-def build_messages(text=None, image_url=None, flex_json=None, alt_text=None):
-    """The LINE message list of one recipient; :class:`ContentError` naming the broken limit."""
+def button_message(label, url, prompt):
+    """A buttons template with one URL button: ``prompt`` (at most 160 characters) above a
+    button ``label`` (at most 20) opening ``url`` (https, at most 1,000)."""
+    if not label or not label.strip() or u16len(label) > builders.TEMPLATE_LABEL_MAX:
+        raise ContentError("button_label", max=builders.TEMPLATE_LABEL_MAX)
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc \
+            or len(url) > builders.URI_MAX or any(ord(c) <= 32 or ord(c) > 126 for c in url):
+        raise ContentError("button_url", max=builders.URI_MAX)
+    prompt = (prompt or label).strip()
+    if u16len(prompt) > builders.BUTTONS_TEXT_MAX:
+        raise ContentError("button_prompt", size=u16len(prompt), max=builders.BUTTONS_TEXT_MAX)
+    return {"type": "template", "altText": prompt,
+            "template": {"type": "buttons", "text": prompt,
+                         "actions": [{"type": "uri", "label": label.strip(), "uri": url}]}}
+
+
+def build_messages(text=None, image_url=None, flex_json=None, alt_text=None, button=None):
+    """The LINE message list of one recipient; :class:`ContentError` naming the broken limit.
+    ``button``: (label, url, prompt) of an optional URL button sent last."""
     messages = []
     if text and text.strip():
         size = u16len(text)
@@ -68,6 +86,8 @@ def build_messages(text=None, image_url=None, flex_json=None, alt_text=None):
         if u16len(alt) > builders.ALT_TEXT_MAX:
             raise ContentError("alt_size", size=u16len(alt), max=builders.ALT_TEXT_MAX)
         messages.append({"type": "flex", "altText": alt, "contents": contents})
+    if button and (button[0] or button[1]):
+        messages.append(button_message(*button))
     if not messages:
         raise ContentError("empty")
     if len(messages) > MAX_MESSAGES:

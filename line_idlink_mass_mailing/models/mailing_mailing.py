@@ -61,6 +61,14 @@ class Mailing(models.Model):
     line_alt_text = fields.Char(
         "Notification Text", help="Alternative text of the Flex message, shown in "
                                   "notifications and the chat list (default: the text).")
+    line_button_label = fields.Char(
+        "Button Label", help="Optional URL button sent after the message (at most 20 "
+                             "characters), e.g. \"See the sale\".")
+    line_button_url = fields.Char("Button URL", help="The page the button opens (tracked like "
+                                                     "the links of the text).")
+    line_button_prompt = fields.Char(
+        "Button Text", help="The text above the button (at most 160 characters; default: the "
+                            "label).")
     line_notification_disabled = fields.Boolean(
         "Silent", help="Deliver without a push notification on the phone.")
     line_link_tracking = fields.Selection(
@@ -137,7 +145,7 @@ class Mailing(models.Model):
                 mailing.medium_id = medium_email
 
     @api.depends("mailing_type", "line_body", "line_image_url", "line_flex_json",
-                 "line_alt_text")
+                 "line_alt_text", "line_button_label", "line_button_url", "line_button_prompt")
     def _compute_line_content_info(self):
         for mailing in self:
             mailing.line_text_length = u16len(mailing.line_body or "")
@@ -206,14 +214,18 @@ class Mailing(models.Model):
             mailing.line_progress_info = _("%(final)s / %(total)s", final=final, total=total)
 
     # ---- CONTENT ------------------------------------------------------------------------------
-    def _line_build_messages(self, text):
-        """The messages of one recipient (``text`` rendered for them); a :class:`UserError`
-        naming LINE's limit when they break one."""
+    def _line_build_messages(self, text, button_url=None):
+        """The messages of one recipient (``text`` rendered for them, ``button_url`` the
+        button's tracked URL); a :class:`UserError` naming LINE's limit when they break one."""
         self.ensure_one()
+        button = None
+        if self.line_button_label or self.line_button_url:
+            button = (self.line_button_label, button_url or self.line_button_url,
+                      self.line_button_prompt)
         try:
             return build_messages(text=text, image_url=self.line_image_url or None,
                                   flex_json=self.line_flex_json or None,
-                                  alt_text=self.line_alt_text or None)
+                                  alt_text=self.line_alt_text or None, button=button)
         except ContentError as exc:
             raise UserError(self._line_content_error_text(exc)) from exc
 
@@ -232,11 +244,17 @@ class Mailing(models.Model):
             "empty": _("The LINE message is empty: write a text, or add an image or a Flex "
                        "message."),
             "too_many": _("LINE sends at most %(max)s messages per request."),
+            "button_label": _("A button label is 1 to %(max)s characters."),
+            "button_url": _("The button URL must be an http(s) URL of at most %(max)s characters "
+                            "without spaces (percent-encode them)."),
+            "button_prompt": _("The text above the button is %(size)s characters; LINE allows "
+                               "at most %(max)s."),
         }
         return texts[exc.key] % exc.params
 
     @api.constrains("mailing_type", "line_body", "line_image_url", "line_flex_json",
-                    "line_alt_text", "line_aggregation_unit")
+                    "line_alt_text", "line_aggregation_unit", "line_button_label",
+                    "line_button_url", "line_button_prompt")
     def _check_line_content(self):
         for mailing in self.filtered(lambda m: m.mailing_type == "line"):
             if mailing.line_aggregation_unit and \
@@ -582,6 +600,9 @@ class Mailing(models.Model):
         body = self.line_body or ""
         if self.line_link_tracking != "none" and body:
             body = self._shorten_links_text(body, self._get_link_tracker_values())
+        button_url = self.line_button_url or None
+        if self.line_link_tracking != "none" and button_url:
+            button_url = self._shorten_links_text(button_url, self._get_link_tracker_values())
         if "{{" in body:
             texts = self._render_template(body, self.mailing_model_real, res_ids,
                                           engine="inline_template")
@@ -593,7 +614,7 @@ class Mailing(models.Model):
             text = texts.get(res_id, "")
             if text not in cache:
                 try:
-                    cache[text] = self._line_build_messages(text)
+                    cache[text] = self._line_build_messages(text, button_url)
                 except UserError as exc:
                     cache[text] = exc
             result[res_id] = cache[text]
@@ -608,6 +629,12 @@ class Mailing(models.Model):
             if message.get("type") == "text":
                 message = dict(message, text=pattern.sub(
                     lambda m: f"{m.group(0)}/l/{trace_id}", message["text"]))
+            elif message.get("type") == "template":
+                template = message["template"]
+                message = dict(message, template=dict(template, actions=[
+                    dict(action, uri=pattern.sub(lambda m: f"{m.group(0)}/l/{trace_id}",
+                                                 action["uri"])) if action.get("uri") else action
+                    for action in template["actions"]]))
             tracked.append(message)
         return tracked
 

@@ -2,7 +2,7 @@ import datetime
 import re
 
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from .common import LineMailingCommon
@@ -105,6 +105,27 @@ class TestMailingLineFeatures(LineMailingCommon, HttpCase):
         self.assertEqual(trace.trace_status, "open")
         self.assertTrue(trace.links_click_datetime)
         self.assertEqual((mailing.clicked, mailing.clicks_ratio), (1, 50))
+
+    def test_url_button_tracked_and_checked(self):
+        with self.assertRaises(ValidationError):
+            self.line_mailing(self.friends, line_button_label="x" * 21,
+                              line_button_url="https://shop.example.com/")
+        mailing = self.line_mailing(self.aiko | self.bunta, line_link_tracking="recipient",
+                                    line_button_label="See the sale",
+                                    line_button_url="https://shop.example.com/sale",
+                                    line_button_prompt="Summer sale")
+        mailing.action_send_mail()
+        self.process_queue()
+        button = self.aiko_line.inbox[-1]["message"]
+        self.assertEqual(button["type"], "template")
+        self.assertEqual(button["template"]["text"], "Summer sale")
+        action = button["template"]["actions"][0]
+        self.assertEqual(action["label"], "See the sale")
+        path = re.search(r"(/r/\w+/l/(\d+))$", action["uri"])
+        self.assertTrue(path, action["uri"])
+        self.url_open(path.group(1), allow_redirects=False)
+        self.env.invalidate_all()
+        self.assertEqual(mailing.clicked, 1)
 
     # 7. A/B testing ---------------------------------------------------------------------------
     def test_ab_testing_winner_by_clicks_sent_by_odoo_cron(self):
