@@ -11,7 +11,7 @@ import pytest
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 EXPECTED = ["01_line_login_link", "02_messaging_api_account_link", "03_webhook_security",
-            "04_per_user_rich_menus", "05_segmented_campaign"]
+            "04_per_user_rich_menus", "05_segmented_campaign", "06_campaign_ab_tracking"]
 
 
 def _build_module():
