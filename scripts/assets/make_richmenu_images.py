@@ -2,8 +2,9 @@
 
 * ``make_richmenu_images.py menus DIR``: the unlinked menu (2500x843, LINE's half size),
   ``DIR/richmenu_unlinked.png``.
-* ``make_richmenu_images.py tile LABEL OUT.png [COLOR]``: one button of the ready-made linked
-  menu (833x843: a third of the half size). "Create default menus" composes the linked menu from
+* ``make_richmenu_images.py tile LABEL OUT.png [COLOR [MARK]]``: one button of the ready-made
+  linked menu (833x843: a third of the half size): a disc of COLOR (hex, default LINE green) with
+  MARK (default: the label's first character) above the label. "Create default menus" composes the linked menu from
   the tiles of the buttons the installed addons list (``line.channel._line_linked_menu_buttons``),
   scaling each into its cell; a bridge ships the tiles of its own buttons in its
   ``static/img``.
@@ -62,20 +63,21 @@ def color_of(value):
     return tuple(int(value[i:i + 2], 16) for i in (0, 2, 4))
 
 
-def tile(label, path, color=GREEN):
-    """One button: a coloured disc with the label's first character, the label below."""
+def tile(label, path, color=GREEN, mark=None):
+    """One button: a coloured disc with ``mark`` (the label's first character), the label below."""
     img = Image.new("RGB", (TILE_W, TILE_H), PAPER)
     d = ImageDraw.Draw(img)
     cx = TILE_W / 2
     d.ellipse((cx - 160, 130, cx + 160, 450), fill=color)
-    centered(d, cx, 290, label[0], 180, "white")
+    centered(d, cx, 290, mark or label[0], 180, "white")
     centered(d, cx, 620, label, fitted_size(d, label, 120, TILE_W - 80), INK)
     img.save(path, optimize=True)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["tile"] and len(sys.argv) in (4, 5):
-        tile(sys.argv[2], sys.argv[3], color_of(sys.argv[4]) if len(sys.argv) == 5 else GREEN)
+    if sys.argv[1:2] == ["tile"] and len(sys.argv) in (4, 5, 6):
+        tile(sys.argv[2], sys.argv[3], color_of(sys.argv[4]) if len(sys.argv) >= 5 else GREEN,
+             sys.argv[5] if len(sys.argv) == 6 else None)
     elif sys.argv[1:2] == ["menus"] and len(sys.argv) == 3:
         unlinked(f"{sys.argv[2]}/richmenu_unlinked.png")
     else:
