@@ -1,6 +1,6 @@
 """Account linking (LINE ID連携): the nonce rules and the link/unlink decisions.
 
-The Messaging API flow (LINE_FACTS §1)::
+The Messaging API flow (https://developers.line.biz/en/docs/messaging-api/linking-accounts/)::
 
     linker = AccountLinker(storage, channel_id, clock=time.time)
     # postback "action=link": the bot issued a link token for the user through the Messaging API
@@ -56,7 +56,7 @@ from .storage import (
 )
 
 DEFAULT_AUTH_BASE = "https://access.line.me"
-NONCE_TTL = 600  # seconds; matches the link token's 10 minutes (LINE_FACTS §1.5)
+NONCE_TTL = 600  # seconds; matches the link token's 10 minutes (see the linking-accounts page)
 LINK_TOKEN_TTL = 600
 USER_ID_RE = re.compile(r"^U[0-9a-f]{32}$")
 NONCE_MIN, NONCE_MAX = 10, 255  # LINE's documented nonce length

@@ -1,8 +1,9 @@
 """Client-side rate limiter: keep each LINE endpoint under its published limit before LINE says 429.
 
-LINE counts per channel and per endpoint (LINE_FACTS §4.5), so one :class:`RateLimiter` belongs to
-one channel and is shared by everything that calls that channel (sender, rich-menu client).
-Endpoints are named by LINE's operationId, as in the emulator's table.
+LINE counts per channel and per endpoint, so one :class:`RateLimiter` belongs to one channel and is
+shared by everything that calls that channel (sender, rich-menu client). Endpoints are named by
+LINE's operationId, as in the emulator's table.
+Source: https://developers.line.biz/en/reference/messaging-api/#rate-limits
 
 Undocumented behaviour chosen here:
 
@@ -19,7 +20,7 @@ import time
 SECOND, MINUTE, HOUR = 1.0, 60.0, 3600.0
 
 DEFAULT_LIMIT = (2000, SECOND)
-# operationId -> (requests, per seconds). Source: LINE_FACTS.md §4.5.
+# operationId -> (requests, per seconds). Source: https://developers.line.biz/en/reference/messaging-api/#rate-limits
 LINE_LIMITS = {
     "pushMessage": (2000, SECOND),
     "replyMessage": (2000, SECOND),

@@ -9,7 +9,8 @@ type, pixel size (must equal the menu's size) and byte size (<= 1 MB).
 Sending (create, upload, alias, default, per-user/bulk/batch switching, reconcile) lives in
 :mod:`line_idlink.richmenu_publisher`.
 
-Sources: LINE_FACTS §3.1 (REF-MSG #rich-menu-object, #area-object, #action-objects).
+Sources: https://developers.line.biz/en/reference/messaging-api/#rich-menu-object ,
+#area-object and #action-objects.
 
 Undocumented behaviour chosen here:
 
@@ -191,7 +192,7 @@ def _validate_bounds(bounds, prop, size, errors):
 
 # Actions -----------------------------------------------------------------------------------------
 def validate_action(action, prop="action"):
-    """Problems of one action placed in a rich-menu area (LINE_FACTS §3.1)."""
+    """Problems of one action placed in a rich-menu area (https://developers.line.biz/en/reference/messaging-api/#action-objects)."""
     if not isinstance(action, dict):
         return [(prop, "must be an action object")]
     kind = action.get("type")

@@ -4,7 +4,8 @@ Every check returns a list of ``(property, message)`` pairs, LINE's error ``deta
 list means valid. Handlers turn a non-empty list into ``errors.invalid(...)`` (400, "The request
 body has N error(s)"). The rich-menu endpoints use :func:`validate_action` with ``"richmenu"``.
 
-Sources: LINE_FACTS.md §3.1 and §5, the OpenAPI ``Message``/``Action`` schemas.
+Sources: https://developers.line.biz/en/reference/messaging-api/#message-objects , #action-objects and
+#rich-menu-object; the OpenAPI ``Message``/``Action`` schemas (https://github.com/line/line-openapi).
 
 Undocumented behaviour chosen here
 ----------------------------------

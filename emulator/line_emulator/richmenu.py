@@ -6,7 +6,7 @@ Python API used by the users/webhooks work::
     menu, source = emu.richmenus.displayed(user_record)  # "user"|"alias"|"default"|None
     result = emu.richmenus.tap(user_record, x, y)  # {"action", "params", "richMenuId", "area"}
 
-Display priority (DOC-RICH): per-user link > API default menu > nothing. Only friends see a menu.
+Display priority (https://developers.line.biz/en/docs/messaging-api/rich-menus-overview/): per-user link > API default menu > nothing. Only friends see a menu.
 
 Asynchronous work (bulk link/unlink, batch operations) is due at ``accepted + bulk_delay`` /
 ``accepted + batch_delay`` (both 0 by default) and is applied by ``run_pending`` (so

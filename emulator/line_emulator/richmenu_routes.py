@@ -1,5 +1,5 @@
-"""HTTP handlers of the rich-menu endpoints (REF-MSG #rich-menu, #per-user-rich-menu,
-#rich-menu-alias). Each validates everything, then changes state through
+"""HTTP handlers of the rich-menu endpoints (https://developers.line.biz/en/reference/messaging-api/#rich-menu ,
+#per-user-rich-menu, #rich-menu-alias). Each validates everything, then changes state through
 :class:`.richmenu.RichMenuState`. Error messages quote LINE's reference where it gives them.
 
 Undocumented behaviour chosen here:
@@ -9,7 +9,7 @@ Undocumented behaviour chosen here:
   (400), at most 1 MB = 1,048,576 bytes (400), the bytes are an image of the declared type (400),
   its pixel size equals the menu's size (400 "The image size is not allowed for richmenu").
 - Batch: syntax errors answer 400, unknown menus 404 (with details, as LINE's validate example),
-  a ``to`` menu without an image 400. The batch answers 202 (OAS-MSG; the reference page says 200).
+  a ``to`` menu without an image 400. The batch answers 202 (LINE's OpenAPI spec; the reference page says 200).
 - A malformed alias id in a URL path answers 400 "The value for the 'richMenuAliasId' parameter
   is invalid"; creating an alias once 1,000 exist answers 400.
 """

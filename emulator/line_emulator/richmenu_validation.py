@@ -2,8 +2,9 @@
 lists and batch operations. Every check returns ``[(property, message), ...]`` in LINE's style
 (property paths such as ``areas[3].bounds.x``); an empty list means valid.
 
-Sources: REF-MSG #rich-menu-object, #area-object, #bounds-object, #action-objects,
-#batch-control-rich-menus-of-users; OAS-MSG schemas RichMenuRequest, Action, RichMenuBatchRequest.
+Sources: https://developers.line.biz/en/reference/messaging-api/#rich-menu-object , #area-object,
+#bounds-object, #action-objects, #batch-control-rich-menus-of-users; LINE's OpenAPI schemas
+(https://github.com/line/line-openapi) RichMenuRequest, Action, RichMenuBatchRequest.
 
 Undocumented behaviour chosen here:
 - ``name`` and ``chatBarText`` must be non-empty strings (LINE only documents them as required).
