@@ -3,7 +3,8 @@
 The limits are LINE's (``line_idlink``'s builders know them): a text is at most 5,000 UTF-16
 code units, a request carries 1 to 5 messages, a Flex bubble is at most 30 kB of JSON (a
 carousel 50 kB), an altText at most 400 characters, an image URL is https and at most 2,000
-characters.
+characters, a buttons template has 1 to 4 buttons (labels of at most 20 characters, postback data
+and display text at most 300, URLs https and at most 1,000 characters).
 """
 
 import json
@@ -14,6 +15,7 @@ from line_idlink import message_builders as builders
 MAX_MESSAGES = 5
 IMAGE_URL_MAX = 2000
 MULTICAST_MAX = 500
+BUTTONS_MAX = 4  # actions of a buttons template (LINE)
 
 
 def u16len(text):
@@ -41,26 +43,61 @@ def parse_flex(flex_json):
     return contents
 
 
-def button_message(label, url, prompt):
-    """A buttons template with one URL button: ``prompt`` (at most 160 characters) above a
-    button ``label`` (at most 20) opening ``url`` (https, at most 1,000)."""
+def _check_url(url, https_only=False):
+    parts = urlsplit(url or "")
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in schemes or not parts.netloc \
+            or len(url) > builders.URI_MAX or any(ord(c) <= 32 or ord(c) > 126 for c in url):
+        raise ContentError("button_url_https" if https_only else "button_url",
+                           max=builders.URI_MAX)
+
+
+def _check_label(label):
     if not label or not label.strip() or u16len(label) > builders.TEMPLATE_LABEL_MAX:
         raise ContentError("button_label", max=builders.TEMPLATE_LABEL_MAX)
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc \
-            or len(url) > builders.URI_MAX or any(ord(c) <= 32 or ord(c) > 126 for c in url):
-        raise ContentError("button_url", max=builders.URI_MAX)
-    prompt = (prompt or label).strip()
+    return label.strip()
+
+
+def button_action(button):
+    """One action of the buttons template from ``button``, a dict: ``kind`` "url" (``label``,
+    ``url``: https) or "postback" (``label``, ``data``: at most 300 characters, optional
+    ``display_text``: at most 300, optional ``answer``: the chat's answer, a text)."""
+    label = _check_label(button.get("label"))
+    if button.get("kind") == "postback":
+        data = button.get("data") or ""
+        if not data or u16len(data) > builders.DATA_MAX:
+            raise ContentError("button_data", max=builders.DATA_MAX)
+        action = {"type": "postback", "label": label, "data": data}
+        display = (button.get("display_text") or "").strip()
+        if u16len(display) > builders.DATA_MAX:
+            raise ContentError("button_display", size=u16len(display), max=builders.DATA_MAX)
+        if display:
+            action["displayText"] = display
+        answer = button.get("answer") or ""
+        if u16len(answer) > builders.TEXT_MAX:
+            raise ContentError("button_answer", size=u16len(answer), max=builders.TEXT_MAX)
+        return action
+    url = button.get("url") or ""
+    _check_url(url, https_only=button.get("https_only", True))
+    return {"type": "uri", "label": label, "uri": url}
+
+
+def buttons_message(buttons, prompt):
+    """A buttons template: ``prompt`` (at most 160 characters; default: the first label) above
+    1 to 4 buttons (LINE's limit), each a dict for :func:`button_action`."""
+    if len(buttons) > BUTTONS_MAX:
+        raise ContentError("buttons_count", count=len(buttons), max=BUTTONS_MAX)
+    actions = [button_action(button) for button in buttons]
+    prompt = (prompt or actions[0]["label"]).strip()
     if u16len(prompt) > builders.BUTTONS_TEXT_MAX:
         raise ContentError("button_prompt", size=u16len(prompt), max=builders.BUTTONS_TEXT_MAX)
     return {"type": "template", "altText": prompt,
-            "template": {"type": "buttons", "text": prompt,
-                         "actions": [{"type": "uri", "label": label.strip(), "uri": url}]}}
+            "template": {"type": "buttons", "text": prompt, "actions": actions}}
 
 
-def build_messages(text=None, image_url=None, flex_json=None, alt_text=None, button=None):
+def build_messages(text=None, image_url=None, flex_json=None, alt_text=None, buttons=None):
     """The LINE message list of one recipient; :class:`ContentError` naming the broken limit.
-    ``button``: (label, url, prompt) of an optional URL button sent last."""
+    ``buttons``: (prompt, [button dicts]) of an optional buttons template sent last."""
     messages = []
     if text and text.strip():
         size = u16len(text)
@@ -86,8 +123,8 @@ def build_messages(text=None, image_url=None, flex_json=None, alt_text=None, but
         if u16len(alt) > builders.ALT_TEXT_MAX:
             raise ContentError("alt_size", size=u16len(alt), max=builders.ALT_TEXT_MAX)
         messages.append({"type": "flex", "altText": alt, "contents": contents})
-    if button and (button[0] or button[1]):
-        messages.append(button_message(*button))
+    if buttons and buttons[1]:
+        messages.append(buttons_message(buttons[1], buttons[0]))
     if not messages:
         raise ContentError("empty")
     if len(messages) > MAX_MESSAGES:

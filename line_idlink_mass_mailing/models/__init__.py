@@ -1,5 +1,6 @@
 from . import line_channel
 from . import line_identity
+from . import line_mailing_button
 from . import line_message
 from . import line_rich_menu_area
 from . import mailing_mailing

@@ -1,12 +1,14 @@
 import datetime
 import logging
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
 
 from odoo.addons.line_idlink_addon.lib.line_api import LineCallFailed
 from line_idlink import message_builders
 from line_idlink.postbacks import postback_data
 from line_idlink.retry import RETRY_ALWAYS
+
+from .line_mailing_button import REPLY_ACTION
 
 _logger = logging.getLogger(__name__)
 
@@ -38,7 +40,45 @@ class LineChannel(models.Model):
             channel = self.with_context(lang=self._line_chat_lang(identity))
             run.reply(event, channel._line_optout_answer(identity, action), identity)
             return action
+        if action == REPLY_ACTION:
+            answer = self._line_mailing_reply(identity, params)
+            if answer is not None:
+                if answer:
+                    run.reply(event, [message_builders.text(answer)], identity)
+                return action
         return super()._line_handle_action(run, event, identity, action, params)
+
+    def _line_mailing_reply(self, identity, params):
+        """A tap on a mailing's reply button (postback ``action=mailing_reply&m=<mailing>&b=<button
+        index>``): the recipient's trace of that mailing becomes Replied. Nothing in the data is
+        trusted: the mailing must be a LINE mailing of this channel, the button a reply button of
+        it, and the trace the one sent to this LINE user (its partner when linked). Returns the
+        button's answer ("" for none), or None when the tap matches no trace (nothing changed)."""
+        self.ensure_one()
+        try:
+            mailing_id, index = int(params.get("m")), int(params.get("b"))
+        except (TypeError, ValueError):
+            return None
+        mailing = self.env["mailing.mailing"].sudo().browse(mailing_id).exists()
+        if not mailing or mailing.mailing_type != "line" or mailing.line_channel_id != self \
+                or not 0 <= index < len(mailing.line_button_ids):
+            return None
+        button = mailing.line_button_ids[index]
+        if button.kind != "postback":
+            return None
+        trace = self.env["mailing.trace"].sudo().search([
+            ("mass_mailing_id", "=", mailing.id), ("trace_type", "=", "line"),
+            ("line_user_uid", "=", identity.line_user_id),
+            ("trace_status", "in", ("outgoing", "process", "pending", "sent", "open", "reply"))],
+            limit=1)
+        if not trace:
+            return None
+        if mailing.mailing_model_real == "res.partner" and identity.partner_id \
+                and trace.res_id != identity.partner_id.id:
+            return None  # the LINE account was linked to someone else since
+        trace.write({"trace_status": "reply", "reply_datetime": fields.Datetime.now(),
+                     "line_reply_button_id": button.id})
+        return button.answer or ""
 
     def _line_optout_answer(self, identity, action):
         """The chat's answer to an opt-out action (in ``self``'s language), after doing it."""

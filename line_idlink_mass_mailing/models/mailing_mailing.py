@@ -69,6 +69,12 @@ class Mailing(models.Model):
     line_button_prompt = fields.Char(
         "Button Text", help="The text above the button (at most 160 characters; default: the "
                             "label).")
+    line_button_ids = fields.One2many(
+        "line.mailing.button", "mailing_id", "Buttons", copy=True,
+        help="Up to 4 buttons sent after the message (with the button above, LINE's limit of a "
+             "buttons template): open a URL (tracked) or reply (postback: the tap marks the "
+             "recipient's trace replied and the chat answers).")
+    line_preview_buttons = fields.Text(compute="_compute_line_content_info")
     line_notification_disabled = fields.Boolean(
         "Silent", help="Deliver without a push notification on the phone.")
     line_link_tracking = fields.Selection(
@@ -145,9 +151,13 @@ class Mailing(models.Model):
                 mailing.medium_id = medium_email
 
     @api.depends("mailing_type", "line_body", "line_image_url", "line_flex_json",
-                 "line_alt_text", "line_button_label", "line_button_url", "line_button_prompt")
+                 "line_alt_text", "line_button_label", "line_button_url", "line_button_prompt",
+                 "line_button_ids.kind", "line_button_ids.label", "line_button_ids.url",
+                 "line_button_ids.display_text", "line_button_ids.answer",
+                 "line_button_ids.sequence")
     def _compute_line_content_info(self):
         for mailing in self:
+            mailing.line_preview_buttons = False
             mailing.line_text_length = u16len(mailing.line_body or "")
             mailing.line_content_error = False
             mailing.line_preview = False
@@ -160,6 +170,9 @@ class Mailing(models.Model):
                 mailing.line_content_error = exc.args[0]
                 continue
             mailing.line_preview = json.dumps(messages, ensure_ascii=False)
+            if messages[-1].get("type") == "template":
+                mailing.line_preview_buttons = "\n".join(
+                    action["label"] for action in messages[-1]["template"]["actions"])
 
     @api.depends("mailing_type", "mailing_domain", "mailing_model_id", "line_channel_id",
                  "contact_list_ids")
@@ -214,20 +227,35 @@ class Mailing(models.Model):
             mailing.line_progress_info = _("%(final)s / %(total)s", final=final, total=total)
 
     # ---- CONTENT ------------------------------------------------------------------------------
-    def _line_build_messages(self, text, button_url=None):
+    def _line_build_messages(self, text, button_url=None, urls=None):
         """The messages of one recipient (``text`` rendered for them, ``button_url`` the
-        button's tracked URL); a :class:`UserError` naming LINE's limit when they break one."""
+        button's tracked URL, ``urls`` {button id: tracked URL} of the button list); a
+        :class:`UserError` naming LINE's limit when they break one."""
         self.ensure_one()
-        button = None
-        if self.line_button_label or self.line_button_url:
-            button = (self.line_button_label, button_url or self.line_button_url,
-                      self.line_button_prompt)
         try:
             return build_messages(text=text, image_url=self.line_image_url or None,
                                   flex_json=self.line_flex_json or None,
-                                  alt_text=self.line_alt_text or None, button=button)
+                                  alt_text=self.line_alt_text or None,
+                                  buttons=self._line_button_specs(button_url, urls))
         except ContentError as exc:
             raise UserError(self._line_content_error_text(exc)) from exc
+
+    def _line_button_specs(self, button_url=None, urls=None):
+        """(prompt, [button dicts]) of the buttons template: the single URL button first (when
+        set), then the button list; ``button_url`` / ``urls`` ({button id: URL}) the tracked
+        URLs."""
+        self.ensure_one()
+        specs = []
+        if self.line_button_label or self.line_button_url:
+            specs.append({"kind": "url", "label": self.line_button_label,
+                          "url": button_url or self.line_button_url, "https_only": False})
+        for index, button in enumerate(self.line_button_ids):
+            spec = button._line_spec(index)
+            if spec["kind"] == "url" and urls and button.id in urls:
+                # the tracked link (on the server's base URL); the marketer's URL was checked
+                spec.update(url=urls[button.id], https_only=False)
+            specs.append(spec)
+        return (self.line_button_prompt, specs) if specs else None
 
     @api.model
     def _line_content_error_text(self, exc):
@@ -249,19 +277,28 @@ class Mailing(models.Model):
                             "without spaces (percent-encode them)."),
             "button_prompt": _("The text above the button is %(size)s characters; LINE allows "
                                "at most %(max)s."),
+            "button_url_https": _("A URL button opens an https URL of at most %(max)s "
+                                  "characters without spaces (percent-encode them)."),
+            "buttons_count": _("A LINE message has at most %(max)s buttons (%(count)s here)."),
+            "button_data": _("The data of a reply button is at most %(max)s characters."),
+            "button_display": _("The display text of a reply button is %(size)s characters; "
+                                "LINE allows at most %(max)s."),
+            "button_answer": _("The answer of a reply button is %(size)s characters; LINE "
+                               "allows at most %(max)s."),
         }
         return texts[exc.key] % exc.params
 
     @api.constrains("mailing_type", "line_body", "line_image_url", "line_flex_json",
                     "line_alt_text", "line_aggregation_unit", "line_button_label",
-                    "line_button_url", "line_button_prompt")
+                    "line_button_url", "line_button_prompt", "line_button_ids")
     def _check_line_content(self):
         for mailing in self.filtered(lambda m: m.mailing_type == "line"):
             if mailing.line_aggregation_unit and \
                     not AGGREGATION_UNIT.match(mailing.line_aggregation_unit):
                 raise ValidationError(_("An aggregation unit is 1 to 30 letters, digits or "
                                         "underscores."))
-            if not (mailing.line_body or mailing.line_image_url or mailing.line_flex_json):
+            if not (mailing.line_body or mailing.line_image_url or mailing.line_flex_json
+                    or mailing.line_button_ids):
                 continue  # a draft without content yet
             if mailing.line_content_error:
                 raise ValidationError(mailing.line_content_error)
@@ -371,7 +408,8 @@ class Mailing(models.Model):
         if not self.line_channel_id:
             raise UserError(_("Choose the LINE channel of the mailing %(name)s.",
                               name=self.subject))
-        if not (self.line_body or self.line_image_url or self.line_flex_json):
+        if not (self.line_body or self.line_image_url or self.line_flex_json
+                or self.line_button_ids or self.line_button_label):
             raise UserError(_("The LINE mailing %(name)s has no content.", name=self.subject))
         if self.line_content_error:
             raise UserError(self.line_content_error)
@@ -601,8 +639,14 @@ class Mailing(models.Model):
         if self.line_link_tracking != "none" and body:
             body = self._shorten_links_text(body, self._get_link_tracker_values())
         button_url = self.line_button_url or None
-        if self.line_link_tracking != "none" and button_url:
-            button_url = self._shorten_links_text(button_url, self._get_link_tracker_values())
+        urls = {button.id: button.url for button in self.line_button_ids
+                if button.kind == "url" and button.url}
+        if self.line_link_tracking != "none":
+            if button_url:
+                button_url = self._shorten_links_text(button_url,
+                                                      self._get_link_tracker_values())
+            urls = {key: self._shorten_links_text(url, self._get_link_tracker_values())
+                    for key, url in urls.items()}
         if "{{" in body:
             texts = self._render_template(body, self.mailing_model_real, res_ids,
                                           engine="inline_template")
@@ -614,7 +658,7 @@ class Mailing(models.Model):
             text = texts.get(res_id, "")
             if text not in cache:
                 try:
-                    cache[text] = self._line_build_messages(text, button_url)
+                    cache[text] = self._line_build_messages(text, button_url, urls)
                 except UserError as exc:
                     cache[text] = exc
             result[res_id] = cache[text]

@@ -33,7 +33,8 @@ class MailingTrace(models.Model):
     receipts, so this is "Delivered") | ``error`` (``failure_type`` line_*, LINE's reason in
     ``failure_reason``) | ``cancel`` (canceled while queued); excluded records are ``cancel``
     from the start with the reason (not linked, blocked, opted out, duplicate). A click on a
-    per-recipient tracked link sets ``open`` and the click date, as for SMS.
+    per-recipient tracked link sets ``open`` and the click date, as for SMS; a tap on a reply
+    (postback) button sets ``reply``, the reply date and ``line_reply_button_id``.
     """
 
     _inherit = "mailing.trace"
@@ -43,6 +44,9 @@ class MailingTrace(models.Model):
     line_message_id_int = fields.Integer("LINE Request ID", index="btree_not_null",
                                          readonly=True)
     line_user_uid = fields.Char("LINE User ID", index="btree_not_null", readonly=True)
+    line_reply_button_id = fields.Many2one(
+        "line.mailing.button", "Replied With", readonly=True, ondelete="set null",
+        help="The reply button of the mailing the recipient tapped last (status Replied).")
     failure_type = fields.Selection(selection_add=[
         ("line_no_link", "No linked LINE account"),
         ("line_unfollowed", "Blocked the LINE account"),

@@ -1,3 +1,4 @@
+from . import test_mailing_buttons
 from . import test_mailing_features
 from . import test_mailing_line
 from . import test_mailing_tour
