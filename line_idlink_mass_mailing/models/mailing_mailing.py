@@ -74,7 +74,7 @@ class Mailing(models.Model):
         help="Up to 4 buttons sent after the message (with the button above, LINE's limit of a "
              "buttons template): open a URL (tracked) or reply (postback: the tap marks the "
              "recipient's trace replied and the chat answers).")
-    line_preview_buttons = fields.Text(compute="_compute_line_content_info")
+    line_preview_buttons = fields.Text("Preview Buttons", compute="_compute_line_content_info")
     line_notification_disabled = fields.Boolean(
         "Silent", help="Deliver without a push notification on the phone.")
     line_link_tracking = fields.Selection(
