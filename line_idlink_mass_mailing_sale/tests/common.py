@@ -1,3 +1,6 @@
+import re
+import urllib.parse
+
 from odoo import Command
 from odoo.tests import new_test_user
 
@@ -26,13 +29,32 @@ class LineMailingSaleCommon(LineMailingCommon):
     rpc = SaleLineCommon.rpc
     open_form = SaleLineCommon.open_form
 
-    def order_from(self, mailing, partner, qty=1, invoice=False):
-        """A confirmed order of ``partner`` carrying ``mailing``'s UTM source, medium and
-        campaign, as Odoo's link tracker records them when the customer comes through one of
-        the mailing's tracked links; invoiced (posted) when ``invoice``."""
+    def shop_url(self, path):
+        return f"{self.base_url()}{path}"
+
+    def click_and_order(self, line_user, qty=1, invoice=False):
+        """``line_user``'s customer taps the tracked link of the last LINE message they received
+        and orders: Odoo's link tracker redirects the browser to the shop with the mailing's
+        ``utm_*`` parameters, Odoo keeps them in the visitor's ``odoo_utm_*`` cookies, and the
+        shop's order gets those campaign / medium / source records (what ``utm.mixin.default_get``
+        does on the shop's request). Confirmed; invoiced (posted) when ``invoice``."""
+        text = line_user.inbox[-1]["message"]["text"]
+        path = re.search(r"(/r/\w+)$", text).group(1)
+        self.opener.cookies.clear()  # the customer's own browser
+        landed = self.url_open(path)
+        self.assertEqual(landed.status_code, 200)
+        self.assertIn("odoo_utm_medium=LINE", landed.headers.get("Set-Cookie", ""),
+                      "Odoo keeps the tracked link's UTM in the visitor's cookies")
+        params = urllib.parse.parse_qs(urllib.parse.urlsplit(landed.url).query)
+        utm = self.env["utm.mixin"]
+        partner = self.env["line.identity"].sudo().search(
+            [("line_user_id", "=", line_user.user_id)]).partner_id
         order = self.env["sale.order"].create({
-            "partner_id": partner.id, "source_id": mailing.source_id.id,
-            "medium_id": mailing.medium_id.id, "campaign_id": mailing.campaign_id.id,
+            "partner_id": partner.id,
+            "campaign_id": utm._find_or_create_record("utm.campaign",
+                                                       params["utm_campaign"][0]).id,
+            "medium_id": utm._find_or_create_record("utm.medium", params["utm_medium"][0]).id,
+            "source_id": utm._find_or_create_record("utm.source", params["utm_source"][0]).id,
             "order_line": [Command.create({"product_id": self.product.id,
                                            "product_uom_qty": qty})]})
         order.action_confirm()
