@@ -49,14 +49,16 @@ class LineMailingSaleCommon(LineMailingCommon):
         utm = self.env["utm.mixin"]
         partner = self.env["line.identity"].sudo().search(
             [("line_user_id", "=", line_user.user_id)]).partner_id
-        order = self.env["sale.order"].create({
+        utm_values = {
+            field: utm._find_or_create_record(model, params[param][0]).id
+            for param, field, model in (("utm_campaign", "campaign_id", "utm.campaign"),
+                                        ("utm_medium", "medium_id", "utm.medium"),
+                                        ("utm_source", "source_id", "utm.source"))
+            if param in params}
+        order = self.env["sale.order"].create(dict(utm_values, **{
             "partner_id": partner.id,
-            "campaign_id": utm._find_or_create_record("utm.campaign",
-                                                       params["utm_campaign"][0]).id,
-            "medium_id": utm._find_or_create_record("utm.medium", params["utm_medium"][0]).id,
-            "source_id": utm._find_or_create_record("utm.source", params["utm_source"][0]).id,
             "order_line": [Command.create({"product_id": self.product.id,
-                                           "product_uom_qty": qty})]})
+                                           "product_uom_qty": qty})]}))
         order.action_confirm()
         if invoice:
             order._create_invoices().action_post()
