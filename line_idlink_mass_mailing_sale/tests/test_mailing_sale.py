@@ -62,7 +62,8 @@ class TestLineMailingSale(LineMailingSaleCommon, HttpCase):
             everyone |= self.line_friend(name)[0]
         common = {"ab_testing_enabled": True, "ab_testing_pc": 20,
                   "ab_testing_line_winner_selection": "sale_invoiced_amount",
-                  "ab_testing_schedule_datetime": fields.Datetime.now() + datetime.timedelta(days=1)}
+                  "ab_testing_schedule_datetime":
+                      fields.Datetime.now() + datetime.timedelta(days=1)}
         version_a = self.line_mailing(everyone, subject="Autumn A",
                                       body=f"A: new tea {self.shop_url('/web/login')}", **common)
         campaign = version_a.campaign_id
@@ -91,7 +92,8 @@ class TestLineMailingSale(LineMailingSaleCommon, HttpCase):
                          (1, 2400))
         self.assertEqual(version_b._get_ab_testing_winner_selection()["description"], "Revenues")
 
-        campaign.ab_testing_schedule_datetime = fields.Datetime.now() - datetime.timedelta(minutes=1)
+        campaign.ab_testing_schedule_datetime = \
+            fields.Datetime.now() - datetime.timedelta(minutes=1)
         self.env.ref("mass_mailing.ir_cron_mass_mailing_ab_testing").method_direct_trigger()
         self.env.invalidate_all()
         winner = campaign.ab_testing_winner_mailing_id
