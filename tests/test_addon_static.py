@@ -26,7 +26,7 @@ ADDONS = sorted(p.parent.name for p in ROOT.glob("*/__manifest__.py"))
 COMMUNITY = {
     "base", "web", "bus", "mail", "portal", "auth_signup", "auth_oauth", "phone_validation", "sms",
     "link_tracker", "utm", "mass_mailing", "mass_mailing_sms", "product", "sales_team", "sale",
-    "sale_management", "account", "payment", "stock", "sale_stock", "delivery", "stock_delivery",
+    "sale_management", "mass_mailing_sale", "account", "payment", "stock", "sale_stock", "delivery", "stock_delivery",
     "website", "website_sale", "website_sale_stock", "loyalty", "sale_loyalty",
     "website_sale_loyalty", "website_links", "website_mass_mailing",
 }
