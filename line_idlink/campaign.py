@@ -135,9 +135,13 @@ class CampaignRunner:
     how many batches may be in flight at once (worker threads sharing the sender, its connection
     pool and its thread-safe rate limiter). Every store call and every retry key is made on the
     calling thread, in plan order, so a store need not be thread-safe. The default, 1, sends in
-    plan order, which keeps seeded runs (notebooks, fault tests by request number) reproducible;
-    a large campaign wants 4 or so (a request's round trip, not LINE's limit, is then what
-    waits). Keep it at or under the SDK ``Configuration.connection_pool_maxsize``.
+    plan order, which keeps seeded runs (notebooks, fault tests by request number) reproducible.
+    A large campaign that should run at LINE's limit needs more in flight than the limit times
+    one request's time outside the limiter (round trip + our CPU): at 200 multicasts/s and 20-50
+    ms, 12 keeps a few batches waiting at the limiter when a slot frees (measured with
+    ``scripts/bench campaign``; 8 often left none waiting). Keep it at or under the SDK
+    ``Configuration.connection_pool_maxsize`` (default 5 per CPU): a request beyond the pool
+    opens a connection of its own and throws it away.
     """
 
     def __init__(self, sender, store, now=time.time, concurrency=1):

@@ -11,7 +11,7 @@ reader sees on demand, so what tests and the control API read is unchanged:
 - :class:`Deliveries` (``emu.messaging.deliveries``): one ``{"api", "requestId", "userId",
   "messageIds", "unit", "notificationDisabled", "time"}`` per request and recipient.
 
-Both are read-only sequences; the dicts they return are fresh copies (changing one changes
+Both are read-only sequences (an inbox can only be emptied, by ``clear()``); the dicts they return are fresh copies (changing one changes
 nothing stored). The message objects are the request's own, shared by every recipient: never
 mutate them.
 """
@@ -100,6 +100,12 @@ class Inbox(_View):
         user_id = self.user_id
         for send, j in self.refs:
             yield send.inbox_entry(user_id, j)
+
+    def clear(self):
+        """Empty this user's chat view, as a user deleting the chat history does; what LINE
+        counted (deliveries, quota, statistics) keeps every message. Tests use it to read the
+        next answer alone."""
+        self.refs.clear()
 
 
 class Deliveries(_View):

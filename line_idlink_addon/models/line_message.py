@@ -362,6 +362,7 @@ class LineMessage(models.Model):
             if message.failure_type == "key_expired":
                 values["first_try"] = False  # the user checked it was not delivered
             message.write(values)
+        self.sudo()._line_on_state_change()
         self.env.ref(QUEUE_CRON).sudo()._trigger()
         return True
 
@@ -375,6 +376,7 @@ class LineMessage(models.Model):
                               "(%(names)s is not).",
                               names=", ".join(wrong.mapped("display_name"))))
         self.sudo().write({"state": "canceled", "next_try": False})
+        self.sudo()._line_on_state_change()
         return True
 
     # ---- QUEUE PROCESSING ---------------------------------------------------------------------
@@ -553,11 +555,20 @@ class LineMessage(models.Model):
             self.write(values)
             if values.get("state") == "error":
                 self._line_note_failure()
+            self._line_on_state_change()
             if values.get("next_try"):
                 self.env.ref(QUEUE_CRON)._trigger(values["next_try"])
         if auto_commit:
             self.env.cr.commit()
         return True
+
+    def _line_on_state_change(self):
+        """Hook for the modules whose records these rows carry (``res_model``/``res_id``): the
+        rows' state was just written (sent, failed, back in the queue for a later try, canceled
+        or retried by a user), in the transaction that wrote it, before its commit: whatever an
+        override writes is committed together with the outcome. Runs as superuser. Overrides
+        filter the rows they own (e.g. on ``res_model``) and call ``super()``."""
+        return None
 
     def _line_note_failure(self):
         """A failed message is noted on the chatter of what it was about."""

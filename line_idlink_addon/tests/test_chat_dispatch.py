@@ -11,6 +11,9 @@ from line_idlink import message_builders, postbacks
 
 from .common import LineCommon
 
+# a postback action that no addon answers (the installed bridges answer theirs: points, orders...)
+NOBODY_ANSWERS = "action=no_such_action_xyz"
+
 
 @tagged("post_install", "-at_install", "line_idlink")
 class TestChatDispatch(LineCommon, HttpCase):
@@ -123,7 +126,7 @@ class TestChatDispatch(LineCommon, HttpCase):
         self.assertIn("「連携」", answer[0]["text"], "it lists the keywords")
         self.assertIn("「連携解除」", answer[0]["text"])
         for send in (lambda: self.aiko.say("こんにちは"),
-                     lambda: self.aiko.postback("action=points"),  # no bridge installed
+                     lambda: self.aiko.postback(NOBODY_ANSWERS),
                      lambda: self.aiko.postback("no action at all")):
             send()
             self.deliver()
@@ -134,12 +137,25 @@ class TestChatDispatch(LineCommon, HttpCase):
         self.use_japanese(self.user_a)
         channel = self.env["line.channel"].create({
             "name": "Second OA", "line_channel_id": "1650000001", "channel_secret": "s" * 32})
-        self.assertEqual(channel.with_context(lang="ja_JP").unhandled_reply,
-                         "申し訳ありません。このメッセージにはお答えできません。「連携」、「連携解除」"
-                         "と送信するか、下のメニューをご利用ください。")
-        self.assertEqual(channel.with_context(lang="en_US").unhandled_reply,
-                         "Sorry, I cannot answer this message. Send 「連携」、「連携解除」, or use "
-                         "the menu below.")
+        # the help lists the first keyword of every action: the base's first, then the
+        # installed bridges' (ポイント, 注文履歴, 配信停止...)
+        expected = {
+            "ja_JP": "申し訳ありません。このメッセージにはお答えできません。%sと送信するか、"
+                     "下のメニューをご利用ください。",
+            "en_US": "Sorry, I cannot answer this message. Send %s, or use the menu below.",
+        }
+        for lang, text in expected.items():
+            keywords = channel.with_context(lang=lang)._line_default_keywords()
+            self.assertEqual(list(keywords)[:2], ["link", "unlink"], "the base's actions first")
+            self.assertEqual(keywords["link"][0], "連携")
+            self.assertEqual(keywords["unlink"][0], "連携解除")
+            listed = "、".join(f"「{words[0]}」" for words in keywords.values() if words)
+            self.assertTrue(listed.startswith("「連携」、「連携解除」"), lang)
+            help_text = channel.with_context(lang=lang).unhandled_reply
+            self.assertEqual(help_text, text % listed, lang)
+            for action, words in keywords.items():
+                if words:
+                    self.assertIn(f"「{words[0]}」", help_text, f"{lang}: {action}")
         # a linked customer who reads Japanese gets it in Japanese
         self.channel.update_field_translations("unhandled_reply", {
             "ja_JP": "メニューをご利用ください。", "en_US": "Please use the menu."})
@@ -151,7 +167,7 @@ class TestChatDispatch(LineCommon, HttpCase):
     def test_empty_default_answer_says_nothing(self):
         self.channel.unhandled_reply = False
         self.aiko.say("こんにちは")
-        self.aiko.postback("action=points")
+        self.aiko.postback(NOBODY_ANSWERS)
         self.deliver()
         self.assertEqual(self.answers(self.aiko), [])
         self.assertEqual(set(self.events().mapped("state")), {"done"})

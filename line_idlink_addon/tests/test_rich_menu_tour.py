@@ -56,7 +56,10 @@ class TestRichMenuTour(LineCommon, HttpCase):
         self.channel.action_create_default_rich_menus()
         linked = self.env["line.rich.menu"].search([("channel_id", "=", self.channel.id),
                                                    ("rule_ids.role", "=", "linked")])
-        self.assertEqual(len(linked.area_ids), 2)
+        # the base's two buttons, first and last, and those of the installed bridges between
+        labels = linked.area_ids.mapped("label")
+        self.assertEqual(len(labels), len(self.channel._line_linked_menu_buttons()))
+        self.assertEqual((labels[0], labels[-1]), ("連携解除", "連携設定"))
         test_screenshots.TestScreens.capture(
             self, "line_rm_admin", f"/odoo/action-line_idlink_addon.line_rich_menu_action/{linked.id}",
             "line_idlink_rich_menu_screen", "odoo-rich-menu-editor.png")

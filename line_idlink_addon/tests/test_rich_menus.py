@@ -85,7 +85,9 @@ class TestRichMenuDesign(RichMenuCommon, HttpCase):
     def test_postback_presets(self):
         # the base offers what it answers; bridges add theirs with selection_add
         presets = self.env["line.rich.menu.area"]._fields["postback_preset"].get_values(self.env)
-        self.assertEqual(presets, ["link", "unlink", "custom"])
+        self.assertEqual(presets[:2], ["link", "unlink"], "the base's first")
+        self.assertEqual([p for p in presets if p in ("link", "unlink", "custom")],
+                         ["link", "unlink", "custom"], "then custom; bridges anywhere")
         menu = self.make_menu("Presets", areas=[
             {"x": 625 * i, "y": 0, "width": 625, "height": 843, "action_type": "postback",
              "postback_preset": preset} for i, preset in enumerate(("link", "unlink"))] + [
@@ -139,7 +141,11 @@ class TestRichMenuDesign(RichMenuCommon, HttpCase):
         self.assertEqual(menus.mapped("state"), ["published", "published"])
         unlinked, linked = menus
         self.assertEqual(unlinked.area_ids.postback_data, "action=link")
-        self.assertEqual(linked.area_ids.mapped("label"), ["連携解除", "連携設定"])
+        labels = linked.area_ids.mapped("label")
+        self.assertEqual([label for label in labels if label in ("連携解除", "連携設定")],
+                         ["連携解除", "連携設定"], "the base's buttons, in order")
+        self.assertEqual(labels, [button["label"] for button in self.linked_menu_buttons()],
+                         "and one area per button of the installed bridges")
         self.assertEqual(self.emu.richmenus.default_id, unlinked.line_rich_menu_id,
                          "the unlinked menu is LINE's default menu")
         self.assertEqual(self.channel.richmenu_unlinked_id, unlinked.line_rich_menu_id)
@@ -149,27 +155,51 @@ class TestRichMenuDesign(RichMenuCommon, HttpCase):
         with self.assertRaisesRegex(UserError, "already has"):
             self.channel.action_create_default_rich_menus()
 
+    def linked_menu_buttons(self):
+        """The buttons the installed addons offer for the linked menu, in their order."""
+        return sorted(self.channel._line_linked_menu_buttons(), key=lambda b: b.get("sequence", 10))
+
     def test_ready_made_linked_menu_has_the_base_buttons(self):
-        """Without a bridge the linked menu offers what the base answers: unlink, and the
-        portal page of the customer's LINE accounts; its image is composed from their tiles."""
+        """The linked menu offers what the base answers: unlink, and the portal page of the
+        customer's LINE accounts, plus the buttons of the installed bridges (orders, points...)
+        between them; its image is composed from their tiles on a grid chosen by their count."""
         self.channel.action_create_default_rich_menus()
         linked = self.env["line.rich.menu"].search([("channel_id", "=", self.channel.id),
                                                    ("rule_ids.role", "=", "linked")])
-        self.assertEqual([area._line_action() for area in linked.area_ids], [
+        areas = linked.area_ids
+        base = areas.filtered(lambda a: a.label in ("連携解除", "連携設定"))
+        self.assertEqual([area._line_action() for area in base], [
             {"type": "postback", "label": "連携解除", "data": "action=unlink",
              "displayText": "連携解除"},
             {"type": "uri", "label": "連携設定",
              "uri": self.channel._line_base_url().rstrip("/") + "/my/line"}])
-        self.assertEqual([(a.x, a.y, a.width, a.height) for a in linked.area_ids],
-                         [(0, 0, 1250, 843), (1250, 0, 1250, 843)], "one row of two halves")
+        buttons = self.linked_menu_buttons()
+        self.assertEqual([area._line_action() for area in areas], [
+            {"type": "uri", "label": b["label"], "uri": b["uri"]} if b.get("uri") else
+            {"type": "postback", "label": b["label"], "data": f"action={b['preset']}",
+             "displayText": b["label"]} for b in buttons],
+            "exactly the buttons the installed addons offer, in their order")
+        # the cells of the grid, left to right then top to bottom
+        width, height, columns, rows = linked_menu_grid(len(buttons))
+        self.assertEqual((width, height), (2500, 843 if len(buttons) <= 3 else 1686))
+        cells = [(width * col // columns, height * row // rows,
+                  width * (col + 1) // columns - width * col // columns,
+                  height * (row + 1) // rows - height * row // rows)
+                 for row in range(rows) for col in range(columns)][:len(buttons)]
+        self.assertEqual([(a.x, a.y, a.width, a.height) for a in areas], cells)
+        if len(buttons) == 2:  # the base alone
+            self.assertEqual(cells, [(0, 0, 1250, 843), (1250, 0, 1250, 843)],
+                             "one row of two halves")
         image = base64.b64decode(linked.image)
-        self.assertEqual(image_info(image)[1:], (2500, 843))
+        self.assertEqual(image_info(image)[1:], (width, height))
         with Image.open(io.BytesIO(image)) as decoded:
             decoded.verify()  # a whole, valid PNG
-            self.assertEqual((decoded.format, decoded.size), ("PNG", (2500, 843)))
-        self.assertEqual((linked.size_preset, linked.width, linked.height), ("half", 2500, 843))
+            self.assertEqual((decoded.format, decoded.size), ("PNG", (width, height)))
+        self.assertEqual((linked.size_preset, linked.width, linked.height),
+                         ("half" if height == 843 else "full", width, height))
         on_line = self.emu.richmenus.menu(linked.line_rich_menu_id)
-        self.assertEqual(on_line["size"], {"width": 2500, "height": 843})
+        self.assertEqual(on_line["size"], {"width": width, "height": height})
+        self.assertEqual(len(on_line["areas"]), len(buttons))
         self.assertTrue(self.emu.richmenus.has_image(linked.line_rich_menu_id))
         # a linked customer taps 連携解除 and is asked
         aiko = self.friend()
@@ -178,7 +208,8 @@ class TestRichMenuDesign(RichMenuCommon, HttpCase):
         self.assertEqual(self.shown(aiko), (linked.line_rich_menu_id, "user"))
         self.deliver()  # the follow (answered: already linked)
         aiko.inbox.clear()
-        aiko.tap(600, 400)
+        unlink = base[0]
+        aiko.tap(unlink.x + unlink.width // 2, unlink.y + unlink.height // 2)
         self.deliver()
         self.assertEqual([e["message"] for e in aiko.inbox], [unlink_question("ja")])
 

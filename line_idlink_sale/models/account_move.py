@@ -9,15 +9,19 @@ OVERDUE_WINDOW_DAYS = 30  # the overdue notice is for invoices that fell due in 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    line_posted_notice_sent = fields.Boolean("Invoice Sent on LINE", readonly=True, copy=False)
-    line_due_notice_sent = fields.Boolean("Due Reminder Sent on LINE", readonly=True, copy=False)
+    # At most once per invoice and stage: only the code writes these flags (sudo), so that no
+    # user can reset one over JSON-RPC and make a notice go twice.
+    line_posted_notice_sent = fields.Boolean("Invoice Sent on LINE", readonly=True, copy=False,
+                                             groups="base.group_system")
+    line_due_notice_sent = fields.Boolean("Due Reminder Sent on LINE", readonly=True, copy=False,
+                                          groups="base.group_system")
     line_overdue_notice_sent = fields.Boolean("Overdue Notice Sent on LINE", readonly=True,
-                                              copy=False)
+                                              copy=False, groups="base.group_system")
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         invoices = posted.filtered(lambda m: m.move_type == "out_invoice"
-                                   and m.state == "posted" and not m.line_posted_notice_sent)
+                                   and m.state == "posted" and not m.sudo().line_posted_notice_sent)
         if invoices:
             queued = self.env["line.notice.template"]._line_notify("invoice_posted", invoices)
             invoices.filtered(lambda m: m.id in queued.mapped("res_id")).sudo().write(

@@ -5,8 +5,10 @@ class SaleOrder(models.Model):
     _inherit = "sale.order"
 
     line_confirmed_notice_sent = fields.Boolean(
-        "Confirmation Sent on LINE", readonly=True, copy=False,
+        "Confirmation Sent on LINE", readonly=True, copy=False, groups="base.group_system",
         help="The order-confirmed notice was queued on LINE (sent at most once per order).")
+    # groups: only the code writes the flag (sudo); a user who could reset it over JSON-RPC would
+    # make the notice go twice
 
     def action_confirm(self):
         result = super().action_confirm()
@@ -23,7 +25,8 @@ class SaleOrder(models.Model):
 
     def _line_notify_confirmed(self):
         """The order-confirmed notice, once per order (a re-confirmed order says nothing)."""
-        orders = self.filtered(lambda o: o.state == "sale" and not o.line_confirmed_notice_sent)
+        orders = self.filtered(
+            lambda o: o.state == "sale" and not o.sudo().line_confirmed_notice_sent)
         if not orders:
             return self.env["line.message"]
         queued = self.env["line.notice.template"]._line_notify("order_confirmed", orders)

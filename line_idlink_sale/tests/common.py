@@ -1,6 +1,9 @@
 import datetime
+import json
 
 from odoo import Command, fields
+from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
 
 from odoo.addons.line_idlink_addon.tests.common import LineCommon
 
@@ -69,6 +72,42 @@ class SaleLineCommon(LineCommon):
         if post:
             move.action_post()
         return move
+
+    def staff_user(self, login, *groups):
+        """An internal user with these groups (xml ids) and the password ``<login>_pw1``."""
+        return self.env["res.users"].create({
+            "name": login.replace("_", " ").title(), "login": login, "password": f"{login}_pw1",
+            "groups_id": [Command.set([self.env.ref(group).id for group in groups])]})
+
+    def rpc(self, model, method, *args, **kwargs):
+        """``model.method(*args, **kwargs)`` over JSON-RPC like the web client, as the user
+        authenticated last; an error comes back as ``JsonRpcException`` (its message is the
+        exception's class, e.g. ``odoo.exceptions.AccessError``)."""
+        with mute_logger("odoo.http"):
+            response = self.url_open("/web/dataset/call_kw", data=json.dumps({
+                "jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+                    "model": model, "method": method, "args": list(args), "kwargs": kwargs}}),
+                headers={"Content-Type": "application/json"}).json()
+        if "error" in response:
+            error = response["error"]["data"]
+            raise JsonRpcException(code=200, message=error["name"]) from Exception(
+                error["message"])
+        return response["result"]
+
+    def assert_rpc_refused(self, model, method, *args, **kwargs):
+        with self.assertRaises(JsonRpcException) as refused:
+            self.rpc(model, method, *args, **kwargs)
+        self.assertEqual(str(refused.exception), "odoo.exceptions.AccessError",
+                         refused.exception.__cause__)
+
+    def open_form(self, record):
+        """Open ``record``'s form like the web client (get_views, then web_read of the view's
+        fields) as the user authenticated last; returns (view fields, values)."""
+        views = self.rpc(record._name, "get_views", [[False, "form"]])
+        names = views["models"][record._name]["fields"]
+        [values] = self.rpc(record._name, "web_read", [record.id],
+                            specification={name: {} for name in names})
+        return names, values
 
     def switch_on(self, *notices):
         self.company.write({f"line_notice_{notice}": True for notice in notices})

@@ -144,6 +144,42 @@ class TestSaleNotices(SaleLineCommon, HttpCase):
         with self.assertRaises(AccessError):
             self.partner_a.with_user(salesman).write({"line_purchase_segment": "loyal"})
 
+    def test_salesmen_cannot_reset_the_notice_flags_over_json_rpc(self):
+        """A reset flag would make a notice go twice: only the code writes the flags (sudo);
+        a salesman confirms and invoices, opens the forms, and cannot write them."""
+        self.switch_on("order_confirmed", "invoice_posted")
+        sam = self.staff_user("sam_sales", "sales_team.group_sale_salesman",
+                              "account.group_account_invoice")
+        self.authenticate("sam_sales", "sam_sales_pw1")
+        order = self.order(self.partner_a, confirm=False)
+        order.user_id = sam  # a salesman sees his own orders
+        self.rpc("sale.order", "action_confirm", [order.id])
+        self.assertEqual(len(self.queued_for(order)), 1)
+        self.assertTrue(order.line_confirmed_notice_sent)
+        names, values = self.open_form(order)
+        self.assertEqual((values["name"], values["state"]), (order.name, "sale"))
+        self.assertNotIn("line_confirmed_notice_sent", names)
+        self.assert_rpc_refused("sale.order", "write", [order.id],
+                                {"line_confirmed_notice_sent": False})
+        self.assert_rpc_refused("sale.order", "read", [order.id], ["line_confirmed_notice_sent"])
+        order._action_cancel()
+        order.action_draft()
+        self.rpc("sale.order", "action_confirm", [order.id])
+        self.assertEqual(len(self.queued_for(order)), 1, "a re-confirmed order says nothing")
+
+        invoice = self.invoice(self.partner_a, post=False)
+        self.rpc("account.move", "action_post", [invoice.id])
+        self.assertEqual(len(self.queued_for(invoice)), 1)
+        names, values = self.open_form(invoice)
+        self.assertEqual(values["state"], "posted")
+        flags = ["line_posted_notice_sent", "line_due_notice_sent", "line_overdue_notice_sent"]
+        self.assertFalse(set(flags) & set(names))
+        for flag in flags:
+            self.assert_rpc_refused("account.move", "write", [invoice.id], {flag: False})
+        self.assertTrue(invoice.line_posted_notice_sent)
+        self.assertFalse(invoice.copy().line_posted_notice_sent, "copy=False")
+        self.assertFalse(order.copy().line_confirmed_notice_sent, "copy=False")
+
     def test_a_company_template_edited_in_the_back_office_is_used(self):
         self.switch_on("order_confirmed")
         shared = self.env.ref("line_idlink_sale.notice_order_confirmed")

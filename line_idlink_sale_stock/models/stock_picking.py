@@ -4,8 +4,9 @@ from odoo import _, fields, models
 class StockPicking(models.Model):
     _inherit = "stock.picking"
 
+    # only the code writes it (sudo): no user can reset it and make the notice go twice
     line_shipped_notice_sent = fields.Boolean("Shipping Notice Sent on LINE", readonly=True,
-                                              copy=False)
+                                              copy=False, groups="base.group_system")
 
     def _action_done(self):
         result = super()._action_done()
@@ -19,7 +20,7 @@ class StockPicking(models.Model):
         ``carrier_tracking_ref`` / ``carrier_tracking_url``), else to the order's portal page."""
         pickings = self.filtered(lambda p: p.state == "done" and p.sale_id
                                  and p.picking_type_code == "outgoing"
-                                 and not p.line_shipped_notice_sent)
+                                 and not p.sudo().line_shipped_notice_sent)
         if not pickings:
             return self.env["line.message"]
         urls, extra = {}, {}

@@ -53,3 +53,23 @@ class TestShippingNotice(SaleLineCommon, HttpCase):
     def test_no_shipped_notice_when_switched_off(self):
         picking = self.ship(self.order(self.partner_a))
         self.assertFalse(self.queued_for(picking))
+
+    def test_a_stock_user_cannot_reset_the_shipped_flag_over_json_rpc(self):
+        self.switch_on("order_shipped")
+        self.staff_user("stan_stock", "stock.group_stock_user")  # warehouse staff, no sales
+        order = self.order(self.partner_a)
+        picking = order.picking_ids
+        picking.move_ids.quantity = picking.move_ids.product_uom_qty
+        picking.move_ids.picked = True
+        self.authenticate("stan_stock", "stan_stock_pw1")
+        self.rpc("stock.picking", "button_validate", [picking.id])
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(len(self.queued_for(picking)), 1)
+        names, values = self.open_form(picking)
+        self.assertEqual(values["state"], "done")
+        self.assertNotIn("line_shipped_notice_sent", names)
+        self.assert_rpc_refused("stock.picking", "write", [picking.id],
+                                {"line_shipped_notice_sent": False})
+        self.assertTrue(picking.line_shipped_notice_sent)
+        picking._line_notify_shipped()
+        self.assertEqual(len(self.queued_for(picking)), 1, "once per delivery")

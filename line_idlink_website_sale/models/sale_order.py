@@ -13,17 +13,21 @@ from ..lib.line_messages import link_bubble
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    # At most one LINE reminder per cart: only the code writes the flag (sudo), so that no user
+    # can reset it over JSON-RPC and have the cart reminded twice.
     cart_recovery_line_sent = fields.Boolean("Cart reminder sent on LINE", copy=False,
+                                             readonly=True, groups="base.group_system",
                                              help="At most one LINE reminder per cart.")
     line_cart_recovery_available = fields.Boolean(
-        "Reachable on LINE", compute="_compute_line_cart_recovery_available",
+        "Can be reminded on LINE", compute="_compute_line_cart_recovery_available",
         help="The customer is linked with LINE and still a friend of the official account of "
-             "this order's company.")
+             "this order's company, and the cart was not reminded on LINE yet.")
 
     def _compute_line_cart_recovery_available(self):
         identities = self._line_cart_identities()
         for order in self:
-            order.line_cart_recovery_available = order.id in identities
+            order.line_cart_recovery_available = (order.id in identities
+                                                  and not order.sudo().cart_recovery_line_sent)
 
     # ---- WHO CAN BE REMINDED ------------------------------------------------------------------
     @api.model
@@ -155,7 +159,7 @@ class SaleOrder(models.Model):
         for channel, channel_items in items.items():
             self.env["line.message"].sudo()._line_enqueue_batch(channel, channel_items)
         if carts:
-            carts.cart_recovery_line_sent = True
+            carts.sudo().cart_recovery_line_sent = True
             notes = {}
             for order in carts:
                 notes[order.id] = Markup("<p>%s</p>") % _(
@@ -177,7 +181,8 @@ class SaleOrder(models.Model):
         carts = self.filtered("line_cart_recovery_available")
         if not carts:
             raise UserError(_("The customer of this cart is not linked with LINE, or no longer"
-                              " a friend of the official account."))
+                              " a friend of the official account, or the cart was already"
+                              " reminded on LINE."))
         sent = carts._line_cart_recovery_send()
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "type": "success", "next": {"type": "ir.actions.act_window_close"},

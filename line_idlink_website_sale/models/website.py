@@ -47,7 +47,7 @@ class Website(models.Model):
             if done < batch:
                 carts = orders.search(domain, order="id", limit=batch - done)
                 valid = carts._line_filter_can_send_abandoned_cart()
-                (carts - valid).cart_recovery_line_sent = True
+                (carts - valid).sudo().cart_recovery_line_sent = True
                 sent = valid._line_cart_recovery_send()
                 done += len(carts)
                 _logger.info("abandoned carts on LINE, website %s: %s reminded, %s skipped",

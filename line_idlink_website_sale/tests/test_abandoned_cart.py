@@ -206,6 +206,20 @@ class TestAbandonedCartLine(ShopHttpCase):
         self.assertTrue(cart.cart_recovery_line_sent)
         self.send_queue()
         self.assertEqual(len(aiko.inbox), 1)
+        values = self.make_jsonrpc_request("/web/dataset/call_kw", {
+            "model": "sale.order", "method": "read",
+            "args": [[cart.id], ["line_cart_recovery_available"]], "kwargs": {}})
+        self.assertFalse(values[0]["line_cart_recovery_available"], "the button is gone")
+        for method, args in (("write", [[cart.id], {"cart_recovery_line_sent": False}]),
+                             ("action_recovery_line_send", [[cart.id]])):
+            with mute_logger("odoo.http"):
+                response = self.url_open("/web/dataset/call_kw", data=json.dumps({
+                    "jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+                        "model": "sale.order", "method": method, "args": args,
+                        "kwargs": {}}}), headers={"Content-Type": "application/json"}).json()
+            self.assertIn("error", response, f"{method} refused")
+        self.assertTrue(cart.cart_recovery_line_sent)
+        self.assertEqual(len(self.queued(cart)), 1, "a cart is reminded once")
 
         with mute_logger("odoo.http"):
             response = self.url_open("/web/dataset/call_kw", data=json.dumps({

@@ -4,6 +4,8 @@ import threading
 
 import pytest
 
+from line_emulator import Emulator, EmulatorServer
+from line_emulator.clock import Clock
 from line_idlink.campaign import (Batch, CampaignMismatch, CampaignRunner, CampaignStore,
                                   MemoryCampaignStore, Recipient, plan_campaign)
 from line_idlink.sender import InvalidMessages, QuotaExceeded, RetriesExhausted, Sender
@@ -398,4 +400,30 @@ def test_concurrent_run_stops_at_the_quota_and_finishes_later(emulator_server, e
 
     emu.config.quota = 10_000
     assert runner.run("q").counts == {"sent": 3000}
+    assert set(inbox_counts(emu, users)) == {1}
+
+
+def test_a_campaign_at_full_speed_meets_no_429_from_lines_strict_window(webhook_sink):
+    """600 multicasts as fast as the client goes, on real time, against the emulator's strict
+    sliding window of 200 per second (LINE's): the production limiter (its slot taken right
+    before each request is sent, its window 20 ms longer than LINE's) never lets a request arrive
+    in a full window, so no request is answered 429 (each would cost a backoff of 0.5 s or more)."""
+    server = EmulatorServer(Emulator(seed=7, clock=Clock(frozen=False),
+                                     webhook_url=webhook_sink.url)).start()
+    try:
+        emu = server.emulator
+        users = make_friends(emu, 1200)
+        # 600 distinct texts to 2 friends each: 600 multicast batches
+        recipients = [(i, u, [{"type": "text", "text": f"冬の限定セット No.{i // 2}"}])
+                      for i, u in enumerate(users)]
+        with Sender(server.messaging_configuration()) as sender:
+            report = CampaignRunner(sender, MemoryCampaignStore(), concurrency=8).run(
+                "full-speed", recipients)
+            waited = sender.limiter.waited["multicast"]
+        statuses = [e["status"] for e in emu.requests_for("multicast")]
+    finally:
+        server.stop()
+    assert report.counts == {"sent": 1200}
+    assert waited > 0  # the client did reach LINE's limit: its limiter made it wait
+    assert statuses.count(429) == 0 and statuses == [200] * 600
     assert set(inbox_counts(emu, users)) == {1}

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 import urllib3
+from linebot.v3.messaging import TextMessage
 
 from line_idlink.sender import (InvalidMessages, QuotaExceeded, RetriesExhausted, SendRejected,
                                 Sender, canonical_json, to_messages)
@@ -75,6 +76,25 @@ def test_rate_limiter_override_and_default():
     limiter.acquire("pushMessage"), limiter.acquire("pushMessage")
     assert limiter.delay_for("pushMessage") == pytest.approx(10)
     assert limiter.limit_for("getProfile") == (2000, 1.0)
+
+
+def test_a_request_sent_in_a_slot_counts_from_its_answer_not_from_its_slot():
+    """LINE counted it at the latest when it answered: the window runs from the answer, so a
+    slow request cannot let the next one in too early (and a fixed margin need not be guessed)."""
+    t = ManualTime()
+    limiter = RateLimiter(limits={"multicast": (2, 1.0)}, clock=t.now, sleep=t.sleep)
+    with limiter.slot("multicast") as waited:
+        t.sleep(0.3)  # the answer comes 0.3 s after the slot
+    assert waited == 0
+    assert limiter.acquire("multicast") == 0  # at 0.3 s: the 2nd of 2
+    assert limiter.delay_for("multicast") == pytest.approx(1.0)  # 1st frees at 0.3 + 1, not 1.0
+    with limiter.slot("multicast") as waited:
+        assert waited == pytest.approx(1.0)
+    # acquire() alone counts from the slot: the 2nd (at 0.3 s) is out of the window at 1.3 s
+    assert limiter.delay_for("multicast") == 0
+    with_margin = RateLimiter(limits={"multicast": (1, 1.0)}, clock=t.now, margin=0.25)
+    with_margin.acquire("multicast")
+    assert with_margin.delay_for("multicast") == pytest.approx(1.25)
 
 
 def test_classify_tells_sent_from_maybe_sent():
@@ -287,6 +307,60 @@ def test_multicast_rate_limit_comes_from_the_client_limiter_not_from_429s(emulat
     assert statuses == ["sent"] * 205
     assert all(e["status"] == 200 for e in emu.requests_for("multicast"))
     assert t.slept == [pytest.approx(1.0)]
+
+
+SERIALISED = []  # texts of SerialisedText messages, each time one is turned into JSON values
+
+
+class SerialisedText(TextMessage):
+    """A text message that notes in SERIALISED each time it is turned into JSON values."""
+
+    def to_dict(self):
+        SERIALISED.append(self.text)
+        return super().to_dict()
+
+
+class SlotSpy(RateLimiter):
+    """The real limiter, noting at each slot taken: the endpoint, how many times the message had
+    been serialised, and how many requests of that endpoint the emulator had received."""
+
+    def __init__(self, emu, **options):
+        super().__init__(**options)
+        self.emu = emu
+        self.slots = []
+
+    def slot(self, endpoint):
+        self.slots.append((endpoint, len(SERIALISED),
+                           len(self.emu.requests_for(endpoint))))
+        return super().slot(endpoint)
+
+
+def test_the_rate_limit_slot_is_taken_after_the_body_is_built_right_before_sending(
+        emulator_server, emu, webhook_sink):
+    """LINE counts a request when it arrives: the slot is taken once the body is JSON values, so
+    building it (tens of ms on a busy machine) cannot push two requests a window apart into one
+    window of LINE's. The retry key is stored before the slot is even asked for."""
+    users = make_friends(emu, 2)
+    t = ManualTime(on_sleep=emu.advance)
+    limiter = SlotSpy(emu, clock=t.now, sleep=t.sleep)
+    SERIALISED.clear()
+    stored = []
+    with Sender(emulator_server.messaging_configuration(), limiter=limiter, clock=t.now,
+                sleep=t.sleep, backoff=Backoff(seed=1)) as sender:
+        emu.faults.add({"endpoint": "multicast", "nth": 1, "action": "status", "status": 429})
+        multicast = sender.multicast(users, [SerialisedText(text="冬の限定セット")],
+                                     key_store=lambda key, to: stored.append(len(limiter.slots)))
+        push = sender.push(users[0], [SerialisedText(text="ご注文ありがとうございます")])
+        user = emu.add_user("Hana")
+        user.follow()
+        reply = sender.reply(webhook_sink.events[-1]["replyToken"], [SerialisedText(text="はい")])
+    assert [multicast.history, push.status, reply.status] == [["throttled", "ok"], "sent", "sent"]
+    assert stored == [0]  # the key was stored before the first slot
+    # one slot per attempt, each taken after that attempt's body was built and before the
+    # emulator saw the request: the 429-ed multicast again, then push, then reply
+    assert limiter.slots == [("multicast", 1, 0), ("multicast", 2, 1), ("pushMessage", 3, 0),
+                             ("replyMessage", 4, 0)]
+    assert texts(emu.user(users[0])) == ["冬の限定セット", "ご注文ありがとうございます"]
 
 
 def test_reply_is_sent_without_a_retry_key(sender, emu, webhook_sink):

@@ -58,6 +58,18 @@ def test_the_inbox_is_a_read_only_view(emu, api):
     assert emu.add_user("Chika").inbox == []
 
 
+def test_clearing_an_inbox_empties_that_chat_only(emu, api):
+    aiko, ben = friends(emu, 2)
+    _multicast(api, [aiko, ben], text("hello"))
+    aiko.inbox.clear()
+    assert aiko.inbox == [] and [m["message"]["text"] for m in ben.inbox] == ["hello"]
+    # what LINE counted keeps the message: deliveries and the quota
+    assert [d["userId"] for d in emu.messaging.deliveries] == [aiko.user_id, ben.user_id]
+    assert emu.messaging.usage_this_month() == 2
+    api.push_message(msg.PushMessageRequest(to=aiko.user_id, messages=[text("next")]))
+    assert [m["message"]["text"] for m in aiko.inbox] == ["next"]
+
+
 def test_push_and_multicast_mix_in_one_inbox_in_order(emu, api):
     aiko, ben = friends(emu, 2)
     api.push_message(msg.PushMessageRequest(to=aiko.user_id, messages=[text("one")]))

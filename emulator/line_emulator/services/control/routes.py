@@ -2,7 +2,7 @@
 method, path, LINE's operationId, handler."""
 
 from ...routing import Route
-from . import handlers
+from . import chat, handlers
 
 P = "/__emulator__"
 
@@ -44,4 +44,8 @@ ROUTES = [
           auth="control", unlocked=True),
     Route("POST", P + "/users/<userId>/account-link", "controlAccountLink",
           handlers.account_link, auth="control", unlocked=True),
+    # The user's chat as a browser page: the bot's messages, and a box to send it a text
+    Route("GET", P + "/users/<userId>/chat", "controlChatPage", chat.chat_page, auth="control"),
+    Route("POST", P + "/users/<userId>/chat", "controlChatSend", chat.chat_send,
+          auth="control", unlocked=True),
 ]

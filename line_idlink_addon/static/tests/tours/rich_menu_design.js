@@ -215,14 +215,35 @@ registry.category("web_tour.tours").add("line_idlink_rich_menu_design", {
     ],
 });
 
-// Bring the ready-made linked menu's area editor into view for the README screenshot.
+/** The ``g.o_line_rm_area`` of the editor whose caption contains ``label``. */
+function areaLabelled(editor, label) {
+    return [...editor.querySelectorAll(".o_line_rm_area")].find((area) =>
+        area.querySelector("text").textContent.includes(label)
+    );
+}
+
+// Bring the ready-made linked menu's area editor into view for the README screenshot. The menu
+// has the base's buttons (連携解除 first, 連携設定 last) and those of the installed bridges in
+// between: nothing here depends on how many there are.
 registry.category("web_tour.tours").add("line_idlink_rich_menu_screen", {
     steps: () => [
         {
-            trigger: ".o_line_rich_menu_editor .o_line_rm_counter:contains('2 / 20 areas')",
+            content: "Every button of the ready-made menu is an area, none is wrong",
+            trigger: ".o_line_rich_menu_editor:not(:has(.o_line_rm_problems)) .o_line_rm_counter:contains(' / 20 areas')",
+            run() {
+                const editor = this.anchor.closest(".o_line_rich_menu_editor");
+                const drawn = editor.querySelectorAll(".o_line_rm_area").length;
+                if (!drawn || this.anchor.textContent.trim() !== `${drawn} / 20 areas`) {
+                    throw new Error(`${drawn} areas drawn, the counter says ${this.anchor.textContent}`);
+                }
+            },
         },
         {
-            trigger: ".o_line_rm_area[data-number='2'] text:contains('連携設定')",
+            trigger: ".o_line_rm_area[data-number='1'] text:contains('連携解除')",
+        },
+        {
+            content: "The settings area is the last one",
+            trigger: ".o_line_rm_area:last-of-type text:contains('連携設定')",
         },
         {
             content: "Wait for the image, then scroll the editor to the top",
@@ -235,17 +256,23 @@ registry.category("web_tour.tours").add("line_idlink_rich_menu_screen", {
             },
         },
         {
-            content: "Click the settings area: its row is selected",
+            content: "Click in the middle of the settings area: its row is selected",
             trigger: ".o_line_rm_canvas",
             run() {
-                dragOnImage(this.anchor, [0.75, 0.5], [0.75, 0.5]);
+                const { width, height } = this.anchor.viewBox.baseVal;
+                const rect = areaLabelled(this.anchor, "連携設定").querySelector("rect");
+                const [x, y, w, h] = ["x", "y", "width", "height"].map((name) =>
+                    Number(rect.getAttribute(name))
+                );
+                const middle = [(x + w / 2) / width, (y + h / 2) / height];
+                dragOnImage(this.anchor, middle, middle);
             },
         },
         {
             trigger: ".o_data_row.o_selected_row.o_line_rm_selected_row .o_field_widget[name=label] input:value(連携設定)",
         },
         {
-            trigger: ".o_line_rm_area.o_line_rm_selected[data-number='2']",
+            trigger: ".o_line_rm_area.o_line_rm_selected text:contains('連携設定')",
         },
         {
             content: "Nothing is loading any more",

@@ -1,0 +1,3 @@
+from . import test_mailing_features
+from . import test_mailing_line
+from . import test_mailing_tour

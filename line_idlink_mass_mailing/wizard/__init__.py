@@ -1,0 +1,1 @@
+from . import mailing_line_test
