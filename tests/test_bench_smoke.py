@@ -4,7 +4,7 @@ lost, no forged webhook accepted). Speed figures are printed by scripts/bench, n
 import pytest
 
 from line_idlink_dev.bench import __main__ as bench_main
-from line_idlink_dev.bench import (campaign, faults, liff, odoo_chat, odoo_reminders,
+from line_idlink_dev.bench import (campaign, faults, liff, odoo_carts, odoo_chat, odoo_reminders,
                                    odoo_segments, odoo_webhooks, push, richmenu, table, webhooks)
 from line_idlink_dev.bench.common import JsonCampaignStore, SimulatedKill
 from line_idlink.campaign import Batch
@@ -116,7 +116,7 @@ def test_odoo_webhooks_says_plainly_that_it_skipped_without_odoo(monkeypatch, ca
     assert "SKIPPED odoo-webhooks" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", [odoo_segments, odoo_chat, odoo_reminders])
+@pytest.mark.parametrize("module", [odoo_segments, odoo_chat, odoo_reminders, odoo_carts])
 def test_sales_benches_say_plainly_that_they_skipped_without_odoo(module, monkeypatch, capsys):
     monkeypatch.delenv("ODOO_SRC", raising=False)
     title, rows = module.run(10)

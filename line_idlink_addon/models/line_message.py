@@ -181,18 +181,67 @@ class LineMessage(models.Model):
         caller's transaction: nothing reaches LINE before it commits; the queue cron is woken
         with ``_trigger()`` (it runs after the commit). ``origin``: the record the message is
         about (kept as ``res_model``/``res_id``; failures are noted on its chatter).
+        A batch of one: see :meth:`_line_enqueue_batch` to queue many pushes at once.
         """
+        return self._line_enqueue_batch(channel, [(line_user_id, messages, origin)],
+                                        notification_disabled=notification_disabled,
+                                        aggregation_unit=aggregation_unit)
+
+    @api.model
+    def _line_enqueue_batch(self, channel, items, notification_disabled=False,
+                            aggregation_unit=None):
+        """Queue many pushes through ``channel`` at once (a cron's reminders): ``items`` are
+        ``(line_user_id, messages, origin)`` tuples or dicts with these keys; returns the
+        ``line.message`` rows in the order of ``items``.
+
+        Each row is what :meth:`_line_enqueue` makes of its item (its own retry key, written in
+        the caller's transaction, nothing sent before the commit), but the rows are created
+        with one ``create`` and the queue cron is woken once. Every item is checked before
+        anything is stored: one bad item raises a :class:`UserError` naming it, and nothing of
+        the batch is queued."""
         channel = self._line_check_channel(channel)
+        items = list(items or [])
+        vals_list = []
+        for index, item in enumerate(items):
+            try:
+                vals_list.append(self._line_push_values(channel, item, notification_disabled,
+                                                        aggregation_unit))
+            except UserError as exc:
+                if len(items) == 1:
+                    raise
+                raise UserError(_("LINE message %(index)s of %(count)s cannot be queued: "
+                                  "%(error)s", index=index + 1, count=len(items),
+                                  error=exc.args[0])) from exc
+        if not vals_list:
+            return self.browse()
+        identities = {identity.line_user_id: identity
+                      for identity in self.env["line.identity"].sudo().search([
+                          ("channel_id", "=", channel.id),
+                          ("line_user_id", "in", list({v["line_user_id"] for v in vals_list}))])}
+        for values in vals_list:
+            identity = identities.get(values["line_user_id"])
+            values.update(identity_id=identity.id if identity else False,
+                          partner_id=identity.partner_id.id if identity else False)
+        return self._line_create(vals_list)
+
+    @api.model
+    def _line_push_values(self, channel, item, notification_disabled, aggregation_unit):
+        """The values of one push row of :meth:`_line_enqueue_batch` (identity aside)."""
+        if isinstance(item, dict):
+            line_user_id, messages, origin = (item.get("line_user_id"), item.get("messages"),
+                                              item.get("origin"))
+        elif isinstance(item, (tuple, list)) and len(item) in (2, 3):
+            line_user_id, messages, origin = (*item, None)[:3]
+        else:
+            raise UserError(_("A LINE message to queue is (LINE user id, messages, origin), "
+                              "not %(value)r.", value=item))
         if not isinstance(line_user_id, str) or not RECIPIENT_ID.match(line_user_id):
             raise UserError(_("%(value)r is not a LINE user, group or room id.",
                               value=line_user_id))
         values = self._line_values(channel, messages, origin, notification_disabled,
                                    aggregation_unit)
-        identity = self.env["line.identity"].sudo().search(
-            [("channel_id", "=", channel.id), ("line_user_id", "=", line_user_id)], limit=1)
-        values.update(kind="push", line_user_id=line_user_id, recipient_count=1,
-                      identity_id=identity.id, partner_id=identity.partner_id.id)
-        return self._line_create(values)
+        values.update(kind="push", line_user_id=line_user_id, recipient_count=1)
+        return values
 
     @api.model
     def _line_enqueue_multicast(self, channel, line_user_ids, messages, origin=None,
@@ -267,6 +316,8 @@ class LineMessage(models.Model):
 
     @api.model
     def _line_create(self, values):
+        """Create the row(s) of ``values`` (a dict or a list of dicts) and wake the queue cron
+        once."""
         message = self.sudo().create(values)
         self.env.ref(QUEUE_CRON).sudo()._trigger()
         return message.with_env(self.env)

@@ -83,6 +83,60 @@ class TestMessageQueue(LineCommon, TransactionCase):
         self.assertEqual(self.process(), 0, "a sent row is never sent again")
         self.assertEqual(len(self.pushes()), 1)
 
+    def test_batch_enqueue_one_trigger_each_row_its_key_each_delivered_once(self):
+        users = [self.aiko]
+        for name in ("Bunta LINE", "Chika LINE"):
+            users.append(self.emu.add_user(name))
+            users[-1].follow()
+        cron = self.env.ref("line_idlink_addon.ir_cron_line_message_queue")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        rows = self.Queue._line_enqueue_batch(self.channel, [
+            (users[0].user_id, [message_builders.text("Cart 1")], self.partner),
+            {"line_user_id": users[1].user_id, "messages": [message_builders.text("Cart 2")],
+             "origin": self.partner},
+            (users[2].user_id, [message_builders.text("Cart 3")]),
+        ])
+        self.assertEqual(rows.mapped("preview"), ["Cart 1", "Cart 2", "Cart 3"],
+                         "one row per item, in order")
+        self.assertEqual(set(rows.mapped("state")), {"outgoing"})
+        self.assertEqual(len(set(rows.mapped("retry_key"))), 3, "each row its own retry key")
+        self.assertEqual(rows.mapped("res_id"), [self.partner.id, self.partner.id, 0])
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+                         triggers + 1, "the queue cron is woken once for the batch")
+        self.assertFalse(self.pushes(), "nothing reaches LINE at enqueue time")
+
+        self.fault(action="status", status=500, when="after", times=1)  # delivered, then 500
+        self.assertEqual(self.process(), 3)
+        self.assertEqual(rows.mapped("state"), ["sent"] * 3)
+        self.assertEqual([self.texts(user) for user in users],
+                         [["Cart 1"], ["Cart 2"], ["Cart 3"]], "each delivered once")
+        self.assertEqual([(p["status"], p["retryKey"]) for p in self.pushes()],
+                         [(500, rows[0].retry_key), (409, rows[0].retry_key),
+                          (200, rows[1].retry_key), (200, rows[2].retry_key)])
+        self.assertEqual(self.process(), 0, "a sent row is never sent again")
+        self.assertFalse(self.Queue._line_enqueue_batch(self.channel, []), "nothing to queue")
+
+    def test_batch_with_a_bad_item_queues_nothing(self):
+        cron = self.env.ref("line_idlink_addon.ir_cron_line_message_queue")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        count = self.Queue.search_count([])
+        good = (self.aiko.user_id, [message_builders.text("fine")], self.partner)
+        cases = [
+            ([good, (self.aiko.user_id, [{"type": "text", "text": "x" * 5001}]), good],
+             "LINE message 2 of 3 cannot be queued: .*at most 5000"),
+            ([good, good, ("not-a-user", [message_builders.text("x")])],
+             "LINE message 3 of 3 .*is not a LINE user"),
+            ([good, "hello"], "LINE message 2 of 2 .*\\(LINE user id, messages, origin\\)"),
+        ]
+        for items, reason in cases:
+            with self.subTest(reason=reason), self.assertRaisesRegex(UserError, reason):
+                self.Queue._line_enqueue_batch(self.channel, items)
+        self.assertEqual(self.Queue.search_count([]), count, "nothing of the batch stored")
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+                         triggers)
+        self.process()
+        self.assertFalse(self.pushes())
+
     def test_cron_sends_one_batch_and_reports_progress(self):
         self.env["ir.config_parameter"].sudo().set_param("line_idlink_addon.queue_batch", "2")
         rows = self.Queue.browse([self.enqueue(f"m{i}").id for i in range(3)])

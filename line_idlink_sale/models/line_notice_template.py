@@ -77,31 +77,53 @@ class LineNoticeTemplate(models.Model):
         when the company's switch is off, there is no template, or the customer has no LINE link
         that can receive it (not linked, blocked, or only on another company's channel).
         Returns the queued ``line.message`` rows (sudo)."""
-        queued = self.env["line.message"].sudo()
         urls, partners, extra_lines = urls or {}, partners or {}, extra_lines or {}
         self._line_ensure_access_tokens(records.filtered(lambda r: r.id not in urls))
+        by_company = {}
         for record in records:
             company = record.company_id if "company_id" in record._fields else self.env.company
-            company = company or self.env.company
+            by_company.setdefault(company or self.env.company, []).append(record)
+        batches = {}  # template -> [(record, identity)]
+        for company, company_records in by_company.items():
             if check_enabled and not self._line_notice_enabled(notice_type, company):
                 continue
             template = self._line_template(notice_type, company)
-            if not template or template.model != record._name:
+            if not template or template.model != records._name:
                 continue
-            partner = partners.get(record.id, record.partner_id)
-            identity = partner._line_notice_identity(company)
-            if not identity:
-                continue
+            customers = {record.id: partners.get(record.id, record.partner_id)
+                         for record in company_records}
+            identities = self.env["res.partner"].union(
+                *customers.values())._line_notice_identities(company)
+            batches.setdefault(template, []).extend(
+                (record, identities[customers[record.id].id]) for record in company_records
+                if customers[record.id].id in identities)
+        queued = self.env["line.message"].sudo()
+        for template, pairs in batches.items():
+            queued |= template._line_send_isolated(notice_type, pairs, urls, extra_lines)
+        return queued
+
+    def _line_send_isolated(self, notice_type, pairs, urls, extra_lines):
+        """:meth:`_line_send` of all ``pairs`` at once; when that fails, one by one, so a
+        notice that cannot be sent (a broken template, a too long text) only misses its own
+        record, noted on its chatter, and never blocks the business flow."""
+        if len(pairs) > 1:
             try:
                 with self.env.cr.savepoint():
-                    queued |= template._line_send(record, identity, urls.get(record.id),
-                                                  extra_lines.get(record.id))
+                    return self._line_send(pairs, urls, extra_lines)
+            except Exception:  # noqa: BLE001 - retried one by one below
+                _logger.info("LINE notices %s: the batch failed, sending one by one",
+                             notice_type)
+        queued = self.env["line.message"].sudo()
+        for record, identity in pairs:
+            try:
+                with self.env.cr.savepoint():
+                    queued |= self._line_send([(record, identity)], urls, extra_lines)
             except Exception as exc:  # noqa: BLE001 - a notice never blocks the business flow
                 _logger.warning("LINE notice %s about %s failed: %s", notice_type, record, exc)
                 if hasattr(record, "_message_log"):
                     record.sudo()._message_log(body=_(
                         "LINE notice not sent (template %(name)s): %(error)s",
-                        name=template.name, error=str(exc)))
+                        name=self.name, error=str(exc)))
         return queued
 
     @api.model
@@ -120,23 +142,40 @@ class LineNoticeTemplate(models.Model):
             "WHERE id IN %s AND access_token IS NULL", [tuple(missing.ids)])
         missing.invalidate_recordset(["access_token"])
 
-    def _line_send(self, record, identity, url=None, extra_lines=None):
+    def _line_send(self, pairs, urls=None, extra_lines=None):
+        """Queue this template's notice for each ``(record, identity)`` of ``pairs``: the body
+        rendered for all records at once (``_render_field`` on their ids, in each customer's
+        language), one batched enqueue per channel (``line.message._line_enqueue_batch``: a row
+        and its retry key per record, one create) and one batch of chatter notes. Raises on the
+        first problem, and then nothing is queued (the caller's savepoint)."""
         self.ensure_one()
         template = self.sudo()
-        body = template._render_field("body", record.ids, compute_lang=True)[record.id].strip()
-        lang = template._render_lang(record.ids)[record.id] if template.lang else None
-        label = (template.with_context(lang=lang) if lang else template).button_label
-        if extra_lines:
-            body = "\n".join([body, *extra_lines])
-        if not body:
-            raise UserError(_("The LINE notice template %(name)s renders an empty message.",
-                              name=template.name))
-        if url is None and hasattr(record, "get_portal_url"):
-            url = record.get_base_url() + record.sudo().get_portal_url()
-        message = flex.notice(body, label, url)
-        queued = self.env["line.message"].sudo()._line_enqueue(
-            identity.channel_id, identity.line_user_id, [message], origin=record)
-        if hasattr(record, "_message_log"):
-            record.sudo()._message_log(body=Markup("%s<br/>%s") % (
-                _("Sent on LINE to %(name)s.", name=identity.display_name), body))
+        urls, extra_lines = urls or {}, extra_lines or {}
+        records = pairs[0][0].browse([record.id for record, _identity in pairs])
+        bodies = template._render_field("body", records.ids, compute_lang=True)
+        langs = template._render_lang(records.ids) if template.lang else {}
+        labels = {}
+        items, notes = {}, {}
+        for record, identity in pairs:
+            body = bodies[record.id].strip()
+            if extra_lines.get(record.id):
+                body = "\n".join([body, *extra_lines[record.id]])
+            if not body:
+                raise UserError(_("The LINE notice template %(name)s renders an empty message.",
+                                  name=template.name))
+            lang = langs.get(record.id)
+            if lang not in labels:
+                labels[lang] = (template.with_context(lang=lang) if lang else template).button_label
+            url = urls.get(record.id)
+            if url is None and hasattr(record, "get_portal_url"):
+                url = record.get_base_url() + record.sudo().get_portal_url()
+            items.setdefault(identity.channel_id, []).append(
+                (identity.line_user_id, [flex.notice(body, labels[lang], url)], record))
+            notes[record.id] = Markup("%s<br/>%s") % (
+                _("Sent on LINE to %(name)s.", name=identity.display_name), body)
+        queued = self.env["line.message"].sudo()
+        for channel, channel_items in items.items():
+            queued |= queued._line_enqueue_batch(channel, channel_items)
+        if hasattr(records, "_message_log_batch"):
+            records.sudo()._message_log_batch(notes)
         return queued

@@ -64,16 +64,29 @@ class ResPartner(models.Model):
         the official account; the contact's own link first, else its company's. Empty when
         there is none."""
         self.ensure_one()
-        Identity = self.env["line.identity"].sudo()
-        for partner in (self, self.commercial_partner_id):
-            identity = Identity.search([
-                ("partner_id", "=", partner.id), ("linked", "=", True),
+        return self._line_notice_identities(company).get(
+            self.id, self.env["line.identity"].sudo())
+
+    def _line_notice_identities(self, company):
+        """{partner id: :meth:`_line_notice_identity`} for the partners of ``self`` that have
+        one, with one search for all of them (a reminder cron's customers)."""
+        partners = self.filtered("id")
+        candidates = partners | partners.commercial_partner_id
+        if not candidates:
+            return {}
+        found = {}
+        for identity in self.env["line.identity"].sudo().search([
+                ("partner_id", "in", candidates.ids), ("linked", "=", True),
                 ("follow_state", "!=", "blocked"), ("channel_id.active", "=", True),
-                ("channel_id.company_id", "=", company.id)], limit=1,
-                order="last_event_at desc, id desc")
+                ("channel_id.company_id", "=", company.id)],
+                order="last_event_at desc, id desc"):
+            found.setdefault(identity.partner_id.id, identity)  # the most recent one
+        result = {}
+        for partner in partners:
+            identity = found.get(partner.id) or found.get(partner.commercial_partner_id.id)
             if identity:
-                return identity
-        return Identity
+                result[partner.id] = identity
+        return result
 
     # ---- WHAT A CUSTOMER MAY SEE (the portal's domains, re-applied) -------------------------
     def _line_portal_orders_domain(self, company=None):

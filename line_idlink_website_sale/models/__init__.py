@@ -1,4 +1,5 @@
 from . import line_stock_notification
+from . import mail_template
 from . import product_product
 from . import product_template
 from . import res_config_settings

@@ -123,25 +123,41 @@ class SaleOrder(models.Model):
         url = f"{self.get_base_url()}/shop/cart?access_token={self.access_token}"
         return self.env["website"]._line_tracked_url(url, self.name)
 
+    def _line_ensure_access_tokens(self):
+        """``_portal_ensure_token`` for many carts with one UPDATE: a ``write`` per cart was a
+        tenth of the abandoned-cart cron's time."""
+        missing = self.filtered(lambda order: not order.access_token)
+        if missing:
+            missing.flush_recordset(["access_token"])
+            self.env.cr.execute("UPDATE sale_order SET access_token = gen_random_uuid()::text"
+                                " WHERE id IN %s AND access_token IS NULL", [tuple(missing.ids)])
+            missing.invalidate_recordset(["access_token"])
+
     def _line_cart_recovery_send(self):
         """Queue one LINE reminder per cart whose customer is reachable on LINE (through the
         outgoing queue ``line.message``, the cart as origin), flag them and note it in their
-        chatter; returns the carts reminded. The flag is written in the same transaction as the
-        queued message: a cart is reminded at most once."""
+        chatter; returns the carts reminded. Set-based for a cron's thousands of carts: the
+        template compiled once per language, one batched enqueue per channel (a row and its
+        retry key per cart, one create), one batch of chatter notes. The flag is written in the
+        same transaction as the queued messages: a cart is reminded at most once."""
         identities = self._line_cart_identities()
         carts = self.filtered(lambda order: order.id in identities)
-        Message = self.env["line.message"].sudo()
+        carts._line_ensure_access_tokens()
+        items = {}  # channel -> [(LINE user id, messages, cart)]
         for website, orders in carts.grouped("website_id").items():
             template = website.cart_recovery_line_template_id or self.env.ref(
                 "line_idlink_website_sale.mail_template_sale_cart_recovery_line")
-            bodies = template.sudo()._render_field("body_html", orders.ids, compute_lang=True)
+            bodies = template.sudo().with_context(line_qweb_compile_once=True)._render_field(
+                "body_html", orders.ids, compute_lang=True)
             for order in orders:
                 identity = identities[order.id]
                 lang = order.partner_id.lang or identity._line_lang()
                 text = html2plaintext(bodies[order.id] or "").strip() or order.name
                 messages = order.with_context(lang=lang)._line_cart_recovery_messages(text)
-                Message._line_enqueue(identity.channel_id, identity.line_user_id, messages,
-                                      origin=order)
+                items.setdefault(identity.channel_id, []).append(
+                    (identity.line_user_id, messages, order))
+        for channel, channel_items in items.items():
+            self.env["line.message"].sudo()._line_enqueue_batch(channel, channel_items)
         if carts:
             carts.sudo().cart_recovery_line_sent = True
             notes = {}

@@ -138,6 +138,48 @@ class TestAbandonedCartLine(ShopHttpCase):
         self.run_cart_cron()
         self.assertEqual(reminders([("res_model", "=", "sale.order")]), 2)
 
+    def test_many_carts_in_one_run_each_get_their_own_reminder(self):
+        """The cron renders its carts in one batch (the template compiled once per language)
+        and queues them with one batched enqueue: each customer still gets their own text, in
+        their language, with their own retry key, once."""
+        self.env["res.lang"]._activate_lang("ja_JP")
+        self.env["ir.module.module"]._load_module_terms(["line_idlink_website_sale"],
+                                                        ["ja_JP"], overwrite=True)
+        cron = self.env.ref("line_idlink_addon.ir_cron_line_message_queue")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        users, carts = [], self.env["sale.order"]
+        for name, lang, qty in (("Aiko", "ja_JP", 1), ("Bunta", "en_US", 2),
+                                ("Chika", "ja_JP", 3), ("Daichi", "en_US", 4)):
+            partner = self.customer(name)
+            partner.lang = lang
+            users.append(self.emu.add_user(name))
+            self.link(partner, users[-1])
+            carts |= self.cart(partner, qty=qty)
+        template = self.env.ref("line_idlink_website_sale.mail_template_sale_cart_recovery_line")
+        odoo_bodies = {cart.id: template._render_field("body_html", cart.ids,
+                                                       compute_lang=True)[cart.id]
+                       for cart in carts}  # Odoo's own rendering, one cart at a time
+        self.assertEqual(template.with_context(line_qweb_compile_once=True)._render_field(
+            "body_html", carts.ids, compute_lang=True), odoo_bodies)
+
+        self.run_cart_cron()
+        rows = self.env["line.message"].search([("res_model", "=", "sale.order"),
+                                                ("res_id", "in", carts.ids)])
+        self.assertEqual(len(rows), 4)
+        self.assertEqual(len(set(rows.mapped("retry_key"))), 4)
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
+                         triggers + 1, "one wake-up of the queue for the whole batch")
+        self.assertTrue(all(carts.mapped("cart_recovery_line_sent")))
+        self.send_queue()
+        for user, cart, greeting in zip(users, carts, ("Aiko 様", "Hello Bunta",
+                                                       "Chika 様", "Hello Daichi")):
+            self.assertEqual(len(user.inbox), 1)
+            text = self.received(user)[0]
+            self.assertIn(greeting, text)
+            self.assertIn(f"x {int(cart.order_line.product_uom_qty)}", text)
+            self.assertEqual(urlsplit(self.button_uri(user)).query,
+                             f"access_token={cart.access_token}")
+
     def test_send_on_line_button(self):
         aiko = self.emu.add_user("Aiko LINE")
         linked, other = self.customer("Aiko Guest"), self.customer("Not on LINE")

@@ -10,7 +10,7 @@ import importlib
 
 CORE = ("campaign", "push", "faults", "webhooks", "liff")
 ODOO = ("richmenu", "odoo-webhooks", "liff-card", "odoo-segments", "odoo-chat",
-        "odoo-reminders", "odoo-campaign")  # need ODOO_SRC / ODOO_PY
+        "odoo-reminders", "odoo-campaign", "odoo-carts")  # need ODOO_SRC / ODOO_PY
 ALL = CORE + ODOO
 
 
