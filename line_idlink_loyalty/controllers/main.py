@@ -47,16 +47,21 @@ class LineLiffCard(http.Controller):
         installed, else Odoo's default for the visitor."""
         if not request.env.user._is_public():
             return
-        installed = [code for code, _name in request.env["res.lang"].get_installed()]
+        # the site's languages (with `website`: the current website's own languages)
+        installed = list(request.env["res.lang"]._get_frontend())
         by_tag = {code.replace("_", "-"): code for code in installed}
         by_tag.update({code.split("_")[0]: code for code in installed
                        if code.split("_")[0] not in by_tag})
         best = request.httprequest.accept_languages.best_match(list(by_tag))
         if best and by_tag[best] != request.env.lang:
             request.update_context(lang=by_tag[best])
+            request.lang = request.env["res.lang"]._get_data(code=by_tag[best])
 
+    # website=True: the page is a frontend page (web.frontend_layout needs the website's values
+    # when `website` is installed); multilang=False: no /<lang>/ redirect, the page stays at the
+    # LIFF endpoint URL (liff.init runs under it) and speaks the phone's language (_liff_lang)
     @http.route("/line/liff/card/<int:channel_id>", type="http", auth="public", methods=["GET"],
-                sitemap=False)
+                website=True, multilang=False, sitemap=False)
     def line_liff_card(self, channel_id, **kwargs):
         channel = self._liff_channel(channel_id)
         if not channel:
@@ -70,7 +75,7 @@ class LineLiffCard(http.Controller):
         })
 
     @http.route("/line/liff/card/<int:channel_id>/data", type="json", auth="public",
-                methods=["POST"], sitemap=False)
+                methods=["POST"], website=True, sitemap=False)
     def line_liff_card_data(self, channel_id, id_token=None, **kwargs):
         channel = self._liff_channel(channel_id)
         refused = {"status": "refused",
@@ -117,7 +122,7 @@ class LineLiffCard(http.Controller):
             partner.write({"line_card_opened_at": now})
 
     @http.route("/line/liff/card/<int:channel_id>/link", type="http", auth="public",
-                methods=["GET"], sitemap=False)
+                methods=["GET"], website=True, multilang=False, sitemap=False)
     def line_liff_card_link(self, channel_id, **kwargs):
         """Link with LINE Login, then back to the card (LIFF deep links survive the login)."""
         channel = self._liff_channel(channel_id)

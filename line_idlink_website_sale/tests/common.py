@@ -1,5 +1,6 @@
 import datetime
 import json
+from urllib.parse import urlsplit
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user
@@ -84,6 +85,18 @@ class ShopLineCommon(LineCommon):
     def button_uri(sim_user):
         message = sim_user.inbox[-1]["message"]
         return message["contents"]["footer"]["contents"][0]["action"]["uri"]
+
+    def link_target(self, sim_user):
+        """Where the button of the last message leads: its URI, or, when link_tracker is
+        installed (e.g. by the mailing bridge) and the link is a tracked short link ``/r/<code>``,
+        the page that short link redirects to (as the customer's phone follows it)."""
+        uri = self.button_uri(sim_user)
+        if not urlsplit(uri).path.startswith("/r/"):
+            return uri
+        self.assertIn("link.tracker", self.env, "a short link only with link_tracker")
+        response = self.url_open(uri, allow_redirects=False)
+        self.assertEqual(response.status_code, 301, uri)
+        return response.headers["Location"]
 
 
 class ShopHttpCase(ShopLineCommon, HttpCase):

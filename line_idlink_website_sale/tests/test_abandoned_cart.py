@@ -39,7 +39,7 @@ class TestAbandonedCartLine(ShopHttpCase):
         text = self.received(aiko)[0]
         self.assertIn("LINE Green Tea", text)
         self.assertIn("Aiko Guest", text)
-        uri = self.button_uri(aiko)
+        uri = self.link_target(aiko)
         self.assertEqual(urlsplit(uri).path, "/shop/cart")
         self.assertEqual(urlsplit(uri).query, f"access_token={cart.access_token}")
         self.assertEqual([r["retryKey"] for r in self.emu.requests_for("pushMessage")],
@@ -77,7 +77,7 @@ class TestAbandonedCartLine(ShopHttpCase):
         cart = self.cart(partner)
         self.run_cart_cron()
         self.send_queue()
-        parts = urlsplit(self.button_uri(aiko))
+        parts = urlsplit(self.link_target(aiko))
         # another browser (the phone that opened LINE): Odoo offers to restore the cart
         self.authenticate(None, None)
         page = self.url_open(f"{parts.path}?{parts.query}&revive=squash")
@@ -252,6 +252,6 @@ class TestAbandonedCartTour(ShopHttpCase):
         self.send_queue()
         self.assertEqual(len(aiko.inbox), 1)
         self.assertIn("LINE Green Tea", self.received(aiko)[0])
-        parts = urlsplit(self.button_uri(aiko))
+        parts = urlsplit(self.link_target(aiko))
         self.start_tour(f"{parts.path}?{parts.query}", "line_idlink_website_sale_cart_resume",
                         login="line_portal_a")

@@ -57,7 +57,7 @@ class TestBackInStockLine(ShopHttpCase):
         for user in (aiko, bunta):
             self.assertEqual(len(user.inbox), 1)
             self.assertIn("LINE Kettle", self.received(user)[0])
-            self.assertTrue(self.button_uri(user).endswith(self.kettle.website_url))
+            self.assertTrue(self.link_target(user).endswith(self.kettle.website_url))
 
         self.env.ref(STOCK_CRON).method_direct_trigger()
         self.send_queue()

@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 // A marketer creates a LINE mailing on a segment (a mailing list), sees the preview bubble and
 // the cost, sends a test to their own LINE account, then sends the mailing.
@@ -98,6 +99,9 @@ registry.category("web_tour.tours").add("line_idlink_mass_mailing_statistics", {
             content: "Sent",
             trigger: ".o_statusbar_status .o_arrow_button_current:contains('Sent')",
         },
+        // with more modules installed the button box folds its extra stat buttons into "More"
+        // (Odoo's own step: opens that dropdown when there is one)
+        stepUtils.autoExpandMoreButtons(),
         {
             content: "Who received it: the two linked friends of the list (not Chika)",
             trigger: "button[name=action_view_delivered]",
