@@ -177,7 +177,7 @@ class TestAbandonedCartLine(ShopHttpCase):
             text = self.received(user)[0]
             self.assertIn(greeting, text)
             self.assertIn(f"x {int(cart.order_line.product_uom_qty)}", text)
-            self.assertEqual(urlsplit(self.button_uri(user)).query,
+            self.assertEqual(urlsplit(self.link_target(user)).query,
                              f"access_token={cart.access_token}")
 
     def test_send_on_line_button(self):
