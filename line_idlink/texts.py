@@ -98,6 +98,22 @@ def u16len(text):
     return len(text.encode("utf-16-le")) // 2
 
 
+def u16clip(text, limit):
+    """``text`` cut to at most ``limit`` UTF-16 code units (LINE counts these), ending with "…"
+    when it was cut: for texts taken from customer data that must fit a LINE field."""
+    text = str(text)
+    if u16len(text) <= limit:
+        return text
+    out, size = [], 0
+    for char in text:
+        width = u16len(char)
+        if size + width > limit - 1:
+            break
+        out.append(char)
+        size += width
+    return "".join(out) + "…"
+
+
 def _fit(value, limit, what, error=ValueError):
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} must be a non-empty string")

@@ -8,6 +8,8 @@ Flex button, a URI at most 1,000 characters. ``line.message`` checks the sizes a
 push is queued.
 """
 
+from line_idlink.texts import u16clip
+
 ALT_TEXT_MAX = 400
 TEXT_MAX = 5000
 LABEL_MAX = 40
@@ -15,22 +17,6 @@ URI_MAX = 1000
 CAROUSEL_MAX = 12
 MUTED = "#888888"
 ALERT = "#D0312D"
-
-
-def clip(value, limit):
-    """``value`` cut to ``limit`` UTF-16 code units (LINE counts them), with an ellipsis."""
-    value = str(value)
-    if len(value.encode("utf-16-le")) // 2 <= limit:
-        return value
-    out = []
-    size = 0
-    for char in value:
-        width = len(char.encode("utf-16-le")) // 2
-        if size + width > limit - 1:
-            break
-        out.append(char)
-        size += width
-    return "".join(out) + "…"
 
 
 def _text(value, **style):
@@ -47,7 +33,7 @@ def uri_button(label, url):
     if not url or len(url) > URI_MAX:
         return None
     return {"type": "button", "style": "link", "height": "sm",
-            "action": {"type": "uri", "label": clip(label, LABEL_MAX), "uri": url}}
+            "action": {"type": "uri", "label": u16clip(label, LABEL_MAX), "uri": url}}
 
 
 def bubble(title, rows=(), big=None, note=None, buttons=(), alert_rows=()):
@@ -74,11 +60,11 @@ def flex(alt_text, bubbles):
     """A Flex message: one bubble, or a carousel of up to 12."""
     bubbles = list(bubbles)[:CAROUSEL_MAX]
     contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
-    return {"type": "flex", "altText": clip(alt_text, ALT_TEXT_MAX), "contents": contents}
+    return {"type": "flex", "altText": u16clip(alt_text, ALT_TEXT_MAX), "contents": contents}
 
 
 def text(body):
-    return {"type": "text", "text": clip(body, TEXT_MAX)}
+    return {"type": "text", "text": u16clip(body, TEXT_MAX)}
 
 
 def notice(body, button_label=None, url=None):
@@ -89,6 +75,6 @@ def notice(body, button_label=None, url=None):
         return text(body)
     result = {"type": "bubble", "size": "kilo",
               "body": {"type": "box", "layout": "vertical",
-                       "contents": [_text(clip(body, 2000), size="sm")]},
+                       "contents": [_text(u16clip(body, 2000), size="sm")]},
               "footer": {"type": "box", "layout": "vertical", "contents": [button]}}
-    return {"type": "flex", "altText": clip(body, ALT_TEXT_MAX), "contents": result}
+    return {"type": "flex", "altText": u16clip(body, ALT_TEXT_MAX), "contents": result}

@@ -215,3 +215,13 @@ def test_cart_reminder_lists_items_total_and_opens_the_cart():
     assert message["contents"]["footer"]["contents"][0]["action"]["uri"].endswith("token=abc")
     with pytest.raises(ValueError):
         flex_builders.cart_reminder([], 0, "https://shop.example/shop/cart")
+
+
+def test_u16clip_cuts_customer_text_to_what_line_counts():
+    from line_idlink.texts import u16clip, u16len
+    assert u16clip("注文 S00042", 40) == "注文 S00042"  # fits: unchanged
+    assert u16clip("abcdef", 4) == "abc…"
+    # an emoji outside the BMP counts 2 and is never split in half
+    clipped = u16clip("😀😀😀", 4)
+    assert clipped == "😀…" and u16len(clipped) <= 4
+    assert u16len(u16clip("ポイント" * 200, 400)) == 400
