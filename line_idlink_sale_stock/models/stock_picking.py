@@ -16,8 +16,9 @@ class StockPicking(models.Model):
     def _line_notify_shipped(self):
         """The "order shipped" notice for validated deliveries of sales orders, once per
         delivery, to the order's customer: with the carrier's tracking reference and a button
-        to its tracking page when the delivery has one (``stock_delivery``'s
-        ``carrier_tracking_ref`` / ``carrier_tracking_url``), else to the order's portal page."""
+        to its tracking page when the delivery has one (``_line_tracking_reference`` /
+        ``_line_tracking_url``, given by ``line_idlink_stock_delivery``), else to the order's
+        portal page."""
         pickings = self.filtered(lambda p: p.state == "done" and p.sale_id
                                  and p.picking_type_code == "outgoing"
                                  and not p.sudo().line_shipped_notice_sent)
@@ -41,12 +42,13 @@ class StockPicking(models.Model):
         return queued
 
     def _line_tracking_reference(self):
+        """The carrier's tracking reference of the delivery; none here (the
+        ``line_idlink_stock_delivery`` bridge gives ``stock_delivery``'s)."""
         self.ensure_one()
-        return self["carrier_tracking_ref"] if "carrier_tracking_ref" in self._fields else False
+        return False
 
     def _line_tracking_url(self):
-        """The carrier's tracking page (one URL; a carrier answering several gives a JSON list,
-        then the order page is linked instead)."""
+        """The carrier's tracking page of the delivery (an http(s) URL); none here (the
+        ``line_idlink_stock_delivery`` bridge gives ``stock_delivery``'s)."""
         self.ensure_one()
-        url = self["carrier_tracking_url"] if "carrier_tracking_url" in self._fields else False
-        return url if url and url.startswith(("https://", "http://")) else False
+        return False

@@ -1,31 +1,12 @@
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.line_idlink_sale.tests.common import SaleLineCommon
+from .common import ShippingLineCommon
 
 
 @tagged("post_install", "-at_install", "line_idlink")
-class TestShippingNotice(SaleLineCommon, HttpCase):
+class TestShippingNotice(ShippingLineCommon, HttpCase):
     """The "order shipped" notice when a delivery of a sales order is validated, and the
     delivery state in the chat's order list."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.product.write({"is_storable": True})
-        warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.env.company.id)],
-                                                      limit=1)
-        cls.env["stock.quant"]._update_available_quantity(cls.product, warehouse.lot_stock_id, 50)
-
-    def setUp(self):
-        super().setUp()
-        self.aiko, self.ident_a = self.friend_linked_to("Aiko", self.partner_a)
-
-    def ship(self, order):
-        picking = order.picking_ids
-        picking.move_ids.quantity = picking.move_ids.product_uom_qty
-        picking.move_ids.picked = True
-        picking.button_validate()
-        return picking
 
     def test_shipped_notice_once_per_delivery_to_the_order_customer(self):
         self.switch_on("order_shipped")
