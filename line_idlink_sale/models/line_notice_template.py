@@ -78,7 +78,8 @@ class LineNoticeTemplate(models.Model):
         that can receive it (not linked, blocked, or only on another company's channel).
         Returns the queued ``line.message`` rows (sudo)."""
         urls, partners, extra_lines = urls or {}, partners or {}, extra_lines or {}
-        self._line_ensure_access_tokens(records.filtered(lambda r: r.id not in urls))
+        if isinstance(records, self.env.registry["portal.mixin"]):  # pages with access tokens
+            records.filtered(lambda r: r.id not in urls)._line_ensure_access_tokens()
         by_company = {}
         for record in records:
             company = record.company_id if "company_id" in record._fields else self.env.company
@@ -125,22 +126,6 @@ class LineNoticeTemplate(models.Model):
                         "LINE notice not sent (template %(name)s): %(error)s",
                         name=self.name, error=str(exc)))
         return queued
-
-    @api.model
-    def _line_ensure_access_tokens(self, records):
-        """Give the portal records that have none an access token, in one UPDATE: what
-        ``_portal_ensure_token`` does one ``write`` at a time, and a ``write`` on an invoice
-        re-synchronises its lines (most of the time of a reminder cron otherwise)."""
-        if "access_token" not in records._fields or not hasattr(records, "get_portal_url"):
-            return
-        records.flush_recordset(["access_token"])
-        missing = records.filtered(lambda r: not r.sudo().access_token)
-        if not missing:
-            return
-        self.env.cr.execute(
-            f'UPDATE "{records._table}" SET access_token = gen_random_uuid()::text '
-            "WHERE id IN %s AND access_token IS NULL", [tuple(missing.ids)])
-        missing.invalidate_recordset(["access_token"])
 
     def _line_send(self, pairs, urls=None, extra_lines=None):
         """Queue this template's notice for each ``(record, identity)`` of ``pairs``: the body

@@ -123,16 +123,6 @@ class SaleOrder(models.Model):
         url = f"{self.get_base_url()}/shop/cart?access_token={self.access_token}"
         return self.env["website"]._line_tracked_url(url, self.name)
 
-    def _line_ensure_access_tokens(self):
-        """``_portal_ensure_token`` for many carts with one UPDATE: a ``write`` per cart was a
-        tenth of the abandoned-cart cron's time."""
-        missing = self.filtered(lambda order: not order.access_token)
-        if missing:
-            missing.flush_recordset(["access_token"])
-            self.env.cr.execute("UPDATE sale_order SET access_token = gen_random_uuid()::text"
-                                " WHERE id IN %s AND access_token IS NULL", [tuple(missing.ids)])
-            missing.invalidate_recordset(["access_token"])
-
     def _line_cart_recovery_send(self):
         """Queue one LINE reminder per cart whose customer is reachable on LINE (through the
         outgoing queue ``line.message``, the cart as origin), flag them and note it in their
